@@ -1,0 +1,1 @@
+"""ANPR: licence-plate recognition for Home Assistant."""

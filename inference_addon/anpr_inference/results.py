@@ -1,0 +1,125 @@
+"""Plain data types shared by the engine, the HTTP layer, the CLI and the benchmark.
+
+They carry no behaviour beyond JSON conversion so that every consumer agrees on one shape:
+the HTTP API documents exactly what `RecognitionResult.as_dict` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Axis-aligned box in pixels of the original image (x2/y2 exclusive)."""
+
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+
+    @property
+    def width(self) -> int:
+        """Width in pixels."""
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> int:
+        """Height in pixels."""
+        return self.y2 - self.y1
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union, 0.0 for disjoint or empty boxes."""
+        ix = max(0, min(self.x2, other.x2) - max(self.x1, other.x1))
+        iy = max(0, min(self.y2, other.y2) - max(self.y1, other.y1))
+        inter = ix * iy
+        union = self.width * self.height + other.width * other.height - inter
+        return inter / union if union > 0 else 0.0
+
+    def as_dict(self) -> dict[str, int]:
+        """JSON form."""
+        return {"x1": self.x1, "y1": self.y1, "x2": self.x2, "y2": self.y2}
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRead:
+    """One plate found in an image.
+
+    `text` is what the OCR read (padding removed); `normalized` is the plate after
+    normalisation and, when a region format matched, look-alike correction. `char_confidences`
+    has one entry per character of `normalized`.
+    """
+
+    text: str
+    normalized: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    detection_confidence: float
+    box: Box
+    format: str | None = None
+    region: str | None = None
+    crop_jpeg: bytes | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (without the crop, which the HTTP layer encodes on request)."""
+        return {
+            "text": self.text,
+            "normalized": self.normalized,
+            "confidence": round(self.confidence, 4),
+            "char_confidences": [round(c, 4) for c in self.char_confidences],
+            "detection_confidence": round(self.detection_confidence, 4),
+            "box": self.box.as_dict(),
+            "format": self.format,
+            "region": self.region,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Milliseconds spent in each stage of one recognition."""
+
+    decode: float = 0.0
+    detect: float = 0.0
+    ocr: float = 0.0
+    total: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """JSON form, rounded to 0.1 ms."""
+        return {
+            "decode": round(self.decode, 1),
+            "detect": round(self.detect, 1),
+            "ocr": round(self.ocr, 1),
+            "total": round(self.total, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionResult:
+    """Everything one image produced, best plate first."""
+
+    plates: tuple[PlateRead, ...]
+    width: int
+    height: int
+    timings: Timings
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (the body of `POST /v1/recognize` without crops)."""
+        return {
+            "plates": [p.as_dict() for p in self.plates],
+            "image": {"width": self.width, "height": self.height},
+            "timings_ms": self.timings.as_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """Which model a stage uses and where it came from (`hub`, `file` or `embedded`)."""
+
+    name: str
+    source: str
+    path: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"name": self.name, "source": self.source, "path": self.path}
