@@ -7,13 +7,15 @@ point rejects the same bad values with the same message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_PORT = 8756
 DEFAULT_HUB_DETECTOR = "yolo-v9-t-384-license-plate-end2end"
@@ -32,7 +34,12 @@ class ServiceConfig:
     host: str = "0.0.0.0"  # noqa: S104 - the add-on must be reachable from Home Assistant
     port: int = DEFAULT_PORT
     api_key: str | None = None
+    # data_dir keeps the stable instance id (the add-on uses /data); model_dir the models
+    # (the add-on uses /data/models, excluded from backups).
+    data_dir: Path = Path("~/.local/share/anpr-inference")
     model_dir: Path = Path("~/.cache/anpr-inference/models")
+    # Mirror to download hub models from instead of the projects' release pages.
+    model_base_url: str | None = None
     # Where each stage's model comes from: auto, hub, file, embedded.
     detector: str = "auto"
     ocr: str = "auto"
@@ -80,7 +87,9 @@ _SCHEMA = vol.Schema(
         vol.Optional("host"): vol.All(str, vol.Length(min=1)),
         vol.Optional("port"): vol.All(vol.Coerce(int), vol.Range(min=0, max=65535)),
         vol.Optional("api_key"): vol.Any(None, vol.All(str, vol.Length(min=8))),
+        vol.Optional("data_dir"): _path,
         vol.Optional("model_dir"): _path,
+        vol.Optional("model_base_url"): vol.Any(None, vol.Url()),
         vol.Optional("detector"): vol.In(MODEL_SOURCES),
         vol.Optional("ocr"): vol.In(MODEL_SOURCES),
         vol.Optional("detector_path"): vol.Any(None, _path),

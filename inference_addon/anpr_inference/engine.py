@@ -1,17 +1,35 @@
 """Recognition engine: finds plates in a decoded image and reads them.
 
-Placeholder interface; the implementation lands with the detector/OCR work.
+The pipeline is fast-alpr's (a `BaseDetector` proposes plate boxes, a `BaseOCR` reads each
+crop), with three additions that matter for a gate: all crops of an image are read in one OCR
+batch, each read is checked against the plate formats of the requested region (correcting
+look-alike characters where the format is certain), and overlapping or duplicate proposals are
+merged so one physical plate is reported once, with its best reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from dataclasses import dataclass
+import logging
+import time
+from typing import TYPE_CHECKING, Protocol
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .results import ModelInfo, RecognitionResult
+from .formats import match_format, normalize_plate
+from .ocr import BatchOCR, OcrRead
+from .results import Box, ModelInfo, PlateRead, RecognitionResult, Timings
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from fast_alpr.base import BaseDetector
+
+    from .config import ServiceConfig
+
+_LOGGER = logging.getLogger(__name__)
 
 Image = npt.NDArray[np.uint8]
 """A decoded image: H x W x 3, BGR channel order (OpenCV's), uint8."""
@@ -40,3 +58,194 @@ class Recognizer(Protocol):
 
     def warm_up(self) -> None:
         """Run once on a blank image so the first real request is not slow."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Plate-level filters applied after OCR."""
+
+    min_length: int = 4
+    """Shorter reads are almost always stray text (stickers, badges), not plates."""
+    max_length: int = 10
+    overlap_iou: float = 0.3
+    """Proposals overlapping more than this are the same plate; the best read wins."""
+
+
+@dataclass(slots=True)
+class _Candidate:
+    read: OcrRead
+    text: str
+    confidences: tuple[float, ...]
+    fmt: str | None
+    region: str | None
+    box: Box
+    detection_confidence: float
+
+    @property
+    def confidence(self) -> float:
+        return float(np.mean(self.confidences)) if self.confidences else 0.0
+
+
+class RecognitionEngine:
+    """A detector and an OCR model put together; thread-safe."""
+
+    def __init__(
+        self,
+        detector: BaseDetector,
+        ocr: BatchOCR,
+        models: Mapping[str, ModelInfo],
+        settings: EngineSettings | None = None,
+    ) -> None:
+        """Wrap ready-made detector and OCR objects; `models` describes them for /v1/health."""
+        self.detector = detector
+        self.ocr = ocr
+        self._models = dict(models)
+        self.settings = settings or EngineSettings()
+
+    @property
+    def models(self) -> Mapping[str, ModelInfo]:
+        """The active models, keyed `detector` and `ocr`."""
+        return self._models
+
+    def warm_up(self) -> None:
+        """Run the detector and the OCR once, so lazy initialisation happens at startup."""
+        blank = np.full((480, 640, 3), 127, dtype=np.uint8)
+        self.detector.predict(blank)
+        self.ocr.read_batch([blank[:64, :128]])
+
+    def recognize(
+        self,
+        image: Image,
+        *,
+        region: str | None = None,
+        min_confidence: float = 0.0,
+        crops: bool = False,
+    ) -> RecognitionResult:
+        """Find and read every plate in a BGR image; best first."""
+        start = time.perf_counter()
+        height, width = image.shape[:2]
+        detections = self.detector.predict(image)
+        detected = time.perf_counter()
+
+        boxes: list[Box] = []
+        patches: list[Image] = []
+        for det in detections:
+            bb = det.bounding_box
+            box = Box(max(0, bb.x1), max(0, bb.y1), min(width, bb.x2), min(height, bb.y2))
+            if box.width < 4 or box.height < 4:
+                continue
+            boxes.append(box)
+            patches.append(image[box.y1 : box.y2, box.x1 : box.x2])
+        reads = self.ocr.read_batch(patches)
+
+        candidates = [
+            cand
+            for det, box, read in zip(detections, boxes, reads, strict=False)
+            if (cand := self._candidate(read, box, det.confidence, region)) is not None
+        ]
+        chosen = self._merge(candidates)
+        plates = tuple(
+            self._plate(c, image if crops else None)
+            for c in chosen
+            if c.confidence >= min_confidence
+        )
+        done = time.perf_counter()
+        timings = Timings(
+            detect=(detected - start) * 1000,
+            ocr=(done - detected) * 1000,
+            total=(done - start) * 1000,
+        )
+        return RecognitionResult(plates=plates, width=width, height=height, timings=timings)
+
+    def _candidate(
+        self, read: OcrRead, box: Box, det_conf: float, region: str | None
+    ) -> _Candidate | None:
+        text = normalize_plate(read.text)
+        if len(text) != len(read.text):
+            # The OCR produced characters outside A-Z0-9 (text-line OCR): per-character
+            # data no longer lines up, so keep only the line-level confidence.
+            read = OcrRead(text, tuple(read.confidence for _ in text))
+        if not self.settings.min_length <= len(text) <= self.settings.max_length:
+            return None
+        match = match_format(
+            text,
+            region,
+            char_confidences=read.char_confidences,
+            char_probs=read.char_probs,
+            alphabet=read.alphabet,
+        )
+        if match is not None:
+            return _Candidate(
+                read, match.text, match.char_confidences, match.format, match.region, box, det_conf
+            )
+        return _Candidate(read, text, read.char_confidences, None, None, box, det_conf)
+
+    def _merge(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
+        """Best first; drop candidates that overlap a better one or repeat its text."""
+
+        def score(c: _Candidate) -> float:
+            # A read that fits a plate format is far more likely to be a plate than stray
+            # text of the same confidence.
+            return c.confidence * (1.0 if c.fmt is not None else 0.85)
+
+        kept: list[_Candidate] = []
+        for cand in sorted(candidates, key=score, reverse=True):
+            if any(
+                cand.text == k.text or cand.box.iou(k.box) > self.settings.overlap_iou for k in kept
+            ):
+                continue
+            kept.append(cand)
+        return kept
+
+    @staticmethod
+    def _plate(cand: _Candidate, image: Image | None) -> PlateRead:
+        crop_jpeg: bytes | None = None
+        if image is not None:
+            b = cand.box
+            ok, buf = cv2.imencode(
+                ".jpg", image[b.y1 : b.y2, b.x1 : b.x2], [cv2.IMWRITE_JPEG_QUALITY, 90]
+            )
+            crop_jpeg = buf.tobytes() if ok else None
+        return PlateRead(
+            text=cand.read.text,
+            normalized=cand.text,
+            confidence=cand.confidence,
+            char_confidences=cand.confidences,
+            detection_confidence=cand.detection_confidence,
+            box=cand.box,
+            format=cand.fmt,
+            region=cand.region,
+            crop_jpeg=crop_jpeg,
+        )
+
+
+def create_engine(config: ServiceConfig) -> RecognitionEngine:
+    """Resolve the configured model sources and load them (may download; blocking)."""
+    from .detectors import TextPlateProposer, YoloPlateDetector  # noqa: PLC0415
+    from .models import resolve_models  # noqa: PLC0415
+    from .ocr import PlateOCR, TextLineOCR  # noqa: PLC0415
+
+    resolved = resolve_models(config)
+    for note in resolved.notes:
+        _LOGGER.warning("%s", note)
+    threads = config.threads_per_worker
+    detector: BaseDetector
+    if resolved.detector.kind == "yolo_v9":
+        detector = YoloPlateDetector(resolved.detector.path, threads=threads)
+    else:
+        detector = TextPlateProposer(resolved.detector.path, threads=threads)
+    ocr: BatchOCR
+    if resolved.ocr.kind == "plate_ocr" and resolved.ocr.config_path is not None:
+        ocr = PlateOCR(resolved.ocr.path, resolved.ocr.config_path, threads=threads)
+    else:
+        ocr = TextLineOCR(resolved.ocr.path, threads=threads)
+    _LOGGER.info(
+        "Detector %s (%s), OCR %s (%s)",
+        resolved.detector.info.name,
+        resolved.detector.info.source,
+        resolved.ocr.info.name,
+        resolved.ocr.info.source,
+    )
+    return RecognitionEngine(
+        detector, ocr, {"detector": resolved.detector.info, "ocr": resolved.ocr.info}
+    )

@@ -1,0 +1,202 @@
+"""The `anpr-inference` command: serve the HTTP API, recognise files, benchmark.
+
+Settings come, lowest priority first, from the defaults, an add-on options file
+(`--options /data/options.json`), `ANPR_<SETTING>` environment variables and the flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+import sys
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .config import FIELD_NAMES, ConfigError, ServiceConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+_LOGGER = logging.getLogger(__name__)
+
+# Flags shared by every subcommand that loads models: (flag, setting, help).
+_MODEL_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--model-dir", "model_dir", "folder for downloaded and user-provided models"),
+    ("--data-dir", "data_dir", "folder for the service's state (instance id)"),
+    ("--detector", "detector", "detector source: auto, hub, file or embedded"),
+    ("--ocr", "ocr", "OCR source: auto, hub, file or embedded"),
+    ("--detector-path", "detector_path", "YOLOv9 end2end plate detector ONNX file"),
+    ("--ocr-path", "ocr_path", "fast-plate-ocr ONNX file"),
+    ("--ocr-config-path", "ocr_config_path", "fast-plate-ocr plate config YAML"),
+    ("--hub-detector-model", "hub_detector_model", "detector name on fast-alpr's hub"),
+    ("--hub-ocr-model", "hub_ocr_model", "OCR model name on fast-plate-ocr's hub"),
+    ("--model-base-url", "model_base_url", "mirror to download hub models from"),
+    ("--threads", "threads_per_worker", "onnxruntime threads per worker (0: automatic)"),
+    ("--log-level", "log_level", "debug, info, warning or error"),
+)
+_SERVE_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--host", "host", "address to bind (default 0.0.0.0)"),
+    ("--port", "port", "TCP port (default 8756; 0 picks a free one)"),
+    ("--api-key", "api_key", "require this bearer key (better: ANPR_API_KEY)"),
+    ("--workers", "workers", "images recognised in parallel"),
+    ("--max-queue", "max_queue", "requests that may wait for a worker before 503"),
+    ("--max-body-bytes", "max_body_bytes", "largest accepted request body"),
+    ("--max-pixels", "max_pixels", "largest accepted image (width x height)"),
+    ("--default-region", "default_region", "region used when a request names none"),
+    ("--min-confidence", "min_confidence", "default minimum plate confidence (0-1)"),
+)
+
+
+def _add_flags(parser: argparse.ArgumentParser, flags: Sequence[tuple[str, str, str]]) -> None:
+    for flag, dest, text in flags:
+        parser.add_argument(flag, dest=f"cfg_{dest}", help=text, default=None)
+    if flags is _MODEL_FLAGS:
+        parser.add_argument(
+            "--options", type=Path, help="Home Assistant add-on options file (JSON)"
+        )
+        parser.add_argument(
+            "--no-download",
+            dest="cfg_allow_download",
+            action="store_const",
+            const=False,
+            default=None,
+            help="never download models; use what is on disk or embedded",
+        )
+
+
+def build_config(args: argparse.Namespace, environ: dict[str, str] | None = None) -> ServiceConfig:
+    """Defaults, then the options file, then ANPR_* variables, then flags."""
+    env = os.environ if environ is None else environ
+    options: Path | None = getattr(args, "options", None)
+    config = ServiceConfig.from_options_file(options) if options else ServiceConfig()
+    from_env = {
+        name: env[f"ANPR_{name.upper()}"] for name in FIELD_NAMES if f"ANPR_{name.upper()}" in env
+    }
+    from_flags = {
+        key[4:]: value
+        for key, value in vars(args).items()
+        if key.startswith("cfg_") and value is not None
+    }
+    return config.with_values(from_env).with_values(from_flags)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _serve(args: argparse.Namespace, config: ServiceConfig) -> int:
+    from .engine import create_engine  # noqa: PLC0415
+    from .server import run  # noqa: PLC0415
+
+    engine = create_engine(config)
+    engine.warm_up()
+    announce = None
+    token = os.environ.get("SUPERVISOR_TOKEN")
+    if token and not args.no_announce:
+        announce = _supervisor_announcer(config, token)
+    run(config, engine, announce=announce)
+    return 0
+
+
+def _supervisor_announcer(config: ServiceConfig, token: str) -> Callable[[int], Any]:
+    """Announce host, port and key to the Supervisor once listening (add-on only)."""
+
+    async def announce(port: int) -> None:
+        import aiohttp  # noqa: PLC0415
+
+        from .discovery import announce_to_supervisor  # noqa: PLC0415
+
+        async with aiohttp.ClientSession() as session:
+            await announce_to_supervisor(session, port=port, api_key=config.api_key, token=token)
+
+    return announce
+
+
+def _recognize(args: argparse.Namespace, config: ServiceConfig) -> int:
+    from .engine import create_engine  # noqa: PLC0415
+    from .imaging import ImageError, decode_image  # noqa: PLC0415
+
+    engine = create_engine(config)
+    region = args.region or config.default_region
+    min_conf = config.min_confidence if args.min_confidence is None else args.min_confidence
+    documents: list[dict[str, Any]] = []
+    failed = False
+    for path in args.images:
+        try:
+            image = decode_image(Path(path).read_bytes(), max_pixels=config.max_pixels)
+        except (OSError, ImageError) as err:
+            print(f"{path}: error: {err}", file=sys.stderr)
+            documents.append({"image": str(path), "error": str(err)})
+            failed = True
+            continue
+        result = engine.recognize(image, region=region, min_confidence=min_conf)
+        documents.append({"image": str(path), **result.as_dict()})
+        if not args.json:
+            plates = (
+                ", ".join(f"{p.normalized} ({p.confidence:.0%})" for p in result.plates)
+                or "no plate"
+            )
+            print(f"{path}: {plates}")
+    if args.json:
+        print(json.dumps(documents if len(documents) != 1 else documents[0], indent=2))
+    return 1 if failed else 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """Build the command line, with one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog="anpr-inference", description="Licence-plate recognition over HTTP."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    _add_flags(serve, _MODEL_FLAGS)
+    _add_flags(serve, _SERVE_FLAGS)
+    serve.add_argument(
+        "--no-announce",
+        action="store_true",
+        help="don't announce the service to the Home Assistant Supervisor",
+    )
+    serve.set_defaults(func=_serve)
+
+    recognize = sub.add_parser("recognize", help="read the plates in image files")
+    _add_flags(recognize, _MODEL_FLAGS)
+    recognize.add_argument("images", nargs="+", help="JPEG, PNG or WebP files")
+    recognize.add_argument("--region", help="plate region hint: br, eu, in, nz, uk, us")
+    recognize.add_argument("--min-confidence", type=float, default=None)
+    recognize.add_argument("--json", action="store_true", help="print JSON")
+    recognize.set_defaults(func=_recognize)
+
+    from . import bench  # noqa: PLC0415
+
+    _add_flags(bench.add_parser(sub), _MODEL_FLAGS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `anpr-inference` console script."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = build_config(args)
+    except ConfigError as err:
+        parser.error(str(err))
+    _setup_logging(config.log_level)
+    from .models import ModelUnavailableError  # noqa: PLC0415
+
+    try:
+        result: int = args.func(args, config)
+    except ModelUnavailableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result

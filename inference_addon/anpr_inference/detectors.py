@@ -1,0 +1,146 @@
+"""Plate detectors, pluggable through fast-alpr's `BaseDetector`.
+
+Two kinds:
+
+* `YoloPlateDetector`: a YOLOv9 end-to-end plate detector (fast-alpr's hub default, or a
+  user's own export), run through open-image-models. Its boxes are plate boxes.
+* `TextPlateProposer`: the PP-OCRv4 text detector shipped inside the rapidocr_onnxruntime
+  wheel. It finds *text lines*, not plates, so each line box is grown to the size of a plate
+  (plates have a border and often a second line of small print above the characters) and
+  filtered by shape; the OCR stage then decides which proposals really are plates. This is
+  what lets the service work fully offline without any downloaded model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import cv2
+from fast_alpr.base import BaseDetector
+import numpy as np
+import numpy.typing as npt
+from open_image_models.detection.core.base import BoundingBox, DetectionResult
+
+from .sessions import create_session
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+Image = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalSettings:
+    """How PP-OCRv4 text lines become plate proposals.
+
+    The growth factors turn a tight text-line box into the whole plate the OCR model was
+    trained on: the text box clips the outer strokes of the first and last characters and
+    leaves out the plate's border and the city/state line printed above (BR, US), so it grows
+    by a fraction of its own size, more upwards than downwards.
+    """
+
+    max_side: int = 960
+    """The image is scaled so its longer side is at most this before detection."""
+    grow_x: float = 0.08
+    grow_up: float = 0.42
+    grow_down: float = 0.18
+    min_height: int = 8
+    """Text lines lower than this (pixels, original image) can't be read reliably."""
+    min_aspect: float = 1.2
+    max_aspect: float = 12.0
+    box_threshold: float = 0.5
+    pixel_threshold: float = 0.3
+    unclip_ratio: float = 1.6
+    max_proposals: int = 24
+
+
+class TextPlateProposer(BaseDetector):  # type: ignore[misc]
+    """Plate proposals from the PP-OCRv4 text detector (DB segmentation)."""
+
+    label = "text-line"
+
+    def __init__(
+        self, model_path: Path, *, threads: int = 0, settings: ProposalSettings | None = None
+    ) -> None:
+        """Load the detector; `settings` tunes proposal generation."""
+        # rapidocr's DB post-processing (contours, min-area boxes, polygon unclip) is the
+        # reference implementation for this model; importing it lazily keeps the module
+        # importable where rapidocr isn't installed and the YOLO detector is used.
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess  # noqa: PLC0415
+
+        self.settings = settings or ProposalSettings()
+        self._session = create_session(model_path, threads=threads)
+        self._input = self._session.get_inputs()[0].name
+        self._post = DBPostProcess(
+            thresh=self.settings.pixel_threshold,
+            box_thresh=self.settings.box_threshold,
+            max_candidates=1000,
+            unclip_ratio=self.settings.unclip_ratio,
+            score_mode="fast",
+            use_dilation=True,
+        )
+
+    def _prepare(self, frame: Image) -> npt.NDArray[np.float32]:
+        h, w = frame.shape[:2]
+        scale = min(1.0, self.settings.max_side / max(h, w))
+        # The network needs sides that are multiples of 32.
+        rh = max(32, round(h * scale / 32) * 32)
+        rw = max(32, round(w * scale / 32) * 32)
+        resized = cv2.resize(frame, (rw, rh), interpolation=cv2.INTER_LINEAR)
+        blob = resized.astype(np.float32) * (2.0 / 255.0) - 1.0
+        return np.ascontiguousarray(blob.transpose(2, 0, 1)[np.newaxis])
+
+    def predict(self, frame: Image) -> list[DetectionResult]:
+        """Return plate-sized proposals, most confident first."""
+        h, w = frame.shape[:2]
+        pred = self._session.run(None, {self._input: self._prepare(frame)})[0]
+        quads, scores = self._post(pred, (h, w))
+        s = self.settings
+        found: list[DetectionResult] = []
+        for quad, score in zip(quads, scores, strict=True):
+            x1, y1 = quad.min(axis=0)
+            x2, y2 = quad.max(axis=0)
+            bw, bh = float(x2 - x1), float(y2 - y1)
+            if bh < s.min_height or not s.min_aspect <= bw / max(bh, 1.0) <= s.max_aspect:
+                continue
+            box = BoundingBox(
+                x1=max(0, int(x1 - bw * s.grow_x)),
+                y1=max(0, int(y1 - bh * s.grow_up)),
+                x2=min(w, int(x2 + bw * s.grow_x)),
+                y2=min(h, int(y2 + bh * s.grow_down)),
+            )
+            found.append(
+                DetectionResult(label=self.label, confidence=float(score), bounding_box=box)
+            )
+        found.sort(key=lambda d: d.confidence, reverse=True)
+        return found[: s.max_proposals]
+
+
+class YoloPlateDetector(BaseDetector):  # type: ignore[misc]
+    """A YOLOv9 end-to-end plate detector from a local ONNX file."""
+
+    def __init__(self, model_path: Path, *, threads: int = 0, conf_threshold: float = 0.3) -> None:
+        """Load the detector through open-image-models with our session settings."""
+        import onnxruntime as ort  # noqa: PLC0415
+        from open_image_models.detection.core.yolo_v9.inference import (  # noqa: PLC0415
+            YoloV9Detector,
+        )
+
+        options = ort.SessionOptions()
+        options.inter_op_num_threads = 1
+        if threads > 0:
+            options.intra_op_num_threads = threads
+        self._detector: Any = YoloV9Detector(
+            model_path,
+            class_labels=("License Plate",),
+            conf_thresh=conf_threshold,
+            providers=["CPUExecutionProvider"],
+            sess_options=options,
+        )
+
+    def predict(self, frame: Image) -> list[DetectionResult]:
+        """Return detected plates, most confident first."""
+        results: list[DetectionResult] = list(self._detector.predict(frame))
+        results.sort(key=lambda d: d.confidence, reverse=True)
+        return results

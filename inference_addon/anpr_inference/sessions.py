@@ -1,0 +1,32 @@
+"""onnxruntime session construction shared by every model the service runs.
+
+One place decides threads and graph optimisation so that `threads_per_worker` means the same
+for the detector and the OCR, and so that benchmarks measure what production runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import onnxruntime as ort
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def create_session(path: Path, *, threads: int = 0) -> Any:
+    """Load an ONNX model for CPU inference.
+
+    `threads` = 0 lets onnxruntime pick (one per core), which is right for a single worker;
+    with several workers each should get `cores / workers` so they don't oversubscribe.
+    Inter-op parallelism stays at 1: our graphs are sequential, and extra pools only add
+    contention on the small machines this runs on.
+    """
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
