@@ -1,0 +1,626 @@
+"""The HTTP API (v1): an aiohttp application around a `Recognizer`, and its lifecycle.
+
+Design points, each there for a reason:
+
+- Inference never runs on the event loop. Decoding and `engine.recognize` run in a thread
+  pool of `config.workers` threads owned by the app, so `/v1/health` and `/metrics` answer
+  at once even while every worker is busy (Home Assistant polls health to show availability).
+- Admission control: at most `workers + max_queue` recognitions are in flight; one more gets
+  503 `overloaded` with `Retry-After` at once instead of piling up behind a slow CPU until
+  every client times out. A slot is held from admission until the worker is done with the
+  image, even when the client has gone, so the bound is real.
+- Every answer the API gives is JSON with the contract's error shape, including aiohttp's own
+  404/405/413 and unexpected failures (500 `internal_error`, logged with the traceback, the
+  message kept generic so no internals leak).
+- The body size limit holds for chunked uploads as well: bodies are read in chunks and
+  refused with 413 as soon as they pass the limit, never buffered whole first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from concurrent.futures import Future, ThreadPoolExecutor
+import contextlib
+from dataclasses import dataclass, replace
+import hmac
+import ipaddress
+import logging
+import re
+import signal
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import BodyPartReader, hdrs, web
+
+from . import __version__
+from .config import ConfigError
+from .formats import REGIONS
+from .imaging import (
+    MEDIA_TYPES,
+    ImageError,
+    ImageTooLargeError,
+    UnsupportedImageTypeError,
+    decode_image,
+    sniff_type,
+)
+from .instance import load_or_create_instance_id
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics
+from .openapi import MULTIPART, OCTET_STREAM, build_openapi
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from aiohttp.streams import StreamReader
+
+    from .config import ServiceConfig
+    from .engine import Recognizer
+    from .results import RecognitionResult
+
+_LOGGER = logging.getLogger(__name__)
+
+SERVICE_NAME: Final = "anpr-inference"
+HEALTH_PATH: Final = "/v1/health"
+RECOGNIZE_PATH: Final = "/v1/recognize"
+METRICS_PATH: Final = "/metrics"
+OPENAPI_PATH: Final = "/v1/openapi.json"
+
+RETRY_AFTER_SECONDS: Final = 1
+"""What 503 answers tell clients to wait: one recognition takes well under a second."""
+SHUTDOWN_TIMEOUT: Final = 30.0
+"""How long a graceful shutdown waits for in-flight requests (the Supervisor waits longer)."""
+_READ_CHUNK: Final = 64 * 1024
+_KNOWN_METHODS: Final = frozenset(hdrs.METH_ALL)
+_HTTP_ERROR_CODES: Final = {
+    400: "invalid_parameter",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    503: "overloaded",
+}
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_BOOLEANS: Final = {"true": True, "false": False}
+
+
+class ApiError(Exception):
+    """An error answer in the contract's shape: status, machine code, human message."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        """Describe the answer; `headers` are added to it (`Retry-After`, ...)."""
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+class _Load:
+    """Counts admitted and running recognitions.
+
+    Admission happens on the event loop, release in whatever thread finishes the work, hence
+    the lock.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._admitted = 0
+        self._running = 0
+
+    def try_admit(self) -> bool:
+        with self._lock:
+            if self._admitted >= self.capacity:
+                return False
+            self._admitted += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    def start(self) -> None:
+        with self._lock:
+            self._running += 1
+
+    def finish(self) -> None:
+        with self._lock:
+            self._running -= 1
+
+    @property
+    def admitted(self) -> int:
+        """Recognitions in flight: reading their body, queued or running."""
+        return self._admitted
+
+    @property
+    def waiting(self) -> int:
+        """Recognitions admitted but not running on a worker (yet)."""
+        with self._lock:
+            return max(0, self._admitted - self._running)
+
+
+@dataclass(slots=True)
+class _State:
+    """Everything the handlers share; one per application."""
+
+    config: ServiceConfig
+    engine: Recognizer
+    instance_id: str
+    load: _Load
+    metrics: Metrics
+    openapi: dict[str, Any]
+    executor: ThreadPoolExecutor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """The validated query of one recognition."""
+
+    region: str | None
+    min_confidence: float
+    crops: bool
+
+
+_STATE: Final = web.AppKey("anpr_state", _State)
+
+
+def create_app(config: ServiceConfig, engine: Recognizer, *, instance_id: str) -> web.Application:
+    """Build the application; its worker pool starts with it and stops at its cleanup.
+
+    Raises ConfigError when the default region is not one the API knows, so a typo in the
+    add-on options stops the service at startup instead of failing every request.
+    """
+    if config.default_region is not None and config.default_region not in REGIONS:
+        raise ConfigError(
+            f"invalid setting default_region: {config.default_region!r} is not one of "
+            f"{', '.join(REGIONS)}"
+        )
+    load = _Load(config.workers + config.max_queue)
+    metrics = Metrics(
+        models=engine.models,
+        version=__version__,
+        in_flight=lambda: load.admitted,
+        queued=lambda: load.waiting,
+    )
+    openapi = build_openapi(
+        version=__version__,
+        regions=REGIONS,
+        auth_required=config.api_key is not None,
+        max_body_bytes=config.max_body_bytes,
+        max_pixels=config.max_pixels,
+        default_region=config.default_region,
+        default_min_confidence=config.min_confidence,
+    )
+    app = web.Application(
+        client_max_size=config.max_body_bytes,
+        middlewares=[_metrics_middleware, _error_middleware, _auth_middleware],
+    )
+    app[_STATE] = _State(
+        config=config,
+        engine=engine,
+        instance_id=instance_id,
+        load=load,
+        metrics=metrics,
+        openapi=openapi,
+    )
+    app.cleanup_ctx.append(_worker_pool)
+    app.router.add_get(HEALTH_PATH, _health)
+    app.router.add_post(RECOGNIZE_PATH, _recognize)
+    app.router.add_get(METRICS_PATH, _metrics)
+    app.router.add_get(OPENAPI_PATH, _openapi)
+    return app
+
+
+async def _worker_pool(app: web.Application) -> AsyncIterator[None]:
+    """Own the inference threads for the application's lifetime.
+
+    At cleanup (after aiohttp has let in-flight requests finish) work still queued is
+    cancelled and running work is waited for, off the event loop.
+    """
+    state = app[_STATE]
+    executor = ThreadPoolExecutor(
+        max_workers=state.config.workers, thread_name_prefix="anpr-worker"
+    )
+    state.executor = executor
+    try:
+        yield
+    finally:
+        state.executor = None
+        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+
+# --- middlewares ---------------------------------------------------------------------------
+
+
+@web.middleware
+async def _metrics_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Count every answer by endpoint and status (outermost, so errors are counted too)."""
+    started = time.perf_counter()
+    response = await handler(request)
+    resource = request.match_info.route.resource
+    endpoint = resource.canonical if resource is not None else "unmatched"
+    method = request.method if request.method in _KNOWN_METHODS else "other"
+    request.app[_STATE].metrics.observe_request(
+        endpoint, method, response.status, time.perf_counter() - started
+    )
+    return response
+
+
+@web.middleware
+async def _error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Turn every failure into the contract's JSON error shape."""
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return _error_response(request, err.status, err.code, err.message, err.headers)
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        headers: dict[str, str] = {}
+        if err.status == 405 and hdrs.ALLOW in err.headers:
+            headers[hdrs.ALLOW] = err.headers[hdrs.ALLOW]
+        code = _HTTP_ERROR_CODES.get(err.status, "internal_error")
+        return _error_response(request, err.status, code, _http_message(request, err), headers)
+    except Exception:
+        _LOGGER.exception("Unexpected error answering %s %s", request.method, request.path)
+        return _error_response(request, 500, "internal_error", "internal server error")
+
+
+@web.middleware
+async def _auth_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Require the API key, when one is configured, everywhere but the health check."""
+    key = request.app[_STATE].config.api_key
+    if key is not None and request.path != HEALTH_PATH and not _authorized(request, key):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a valid API key is required (Authorization: Bearer <key>)",
+            headers={hdrs.WWW_AUTHENTICATE: "Bearer"},
+        )
+    return await handler(request)
+
+
+def _authorized(request: web.Request, key: str) -> bool:
+    """Check the bearer token in constant time, so its bytes cannot be guessed by timing."""
+    scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # aiohttp decodes header bytes with surrogateescape; encoding back the same way never
+    # fails, whatever the client sent.
+    given = token.strip().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(given, key.encode("utf-8"))
+
+
+def _http_message(request: web.Request, err: web.HTTPException) -> str:
+    if err.status == 404:
+        return f"no such endpoint: {request.path[:200]}"
+    if err.status == 405:
+        return f"method {request.method[:20]} is not allowed here"
+    if err.status == 413:
+        return f"the body is larger than {request.app[_STATE].config.max_body_bytes} bytes"
+    return err.reason
+
+
+def _error_response(
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    request.app[_STATE].metrics.observe_error(code)
+    return web.json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
+
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+async def _health(request: web.Request) -> web.Response:
+    """Who and how the service is; cheap and never behind inference."""
+    state = request.app[_STATE]
+    return web.json_response(
+        {
+            "service": SERVICE_NAME,
+            "status": "ok",
+            "version": __version__,
+            "instance_id": state.instance_id,
+            "models": {stage: model.as_dict() for stage, model in state.engine.models.items()},
+            "workers": state.config.workers,
+            "queue": {"pending": state.load.waiting, "max": state.config.max_queue},
+            "auth_required": state.config.api_key is not None,
+        }
+    )
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    state = request.app[_STATE]
+    return web.Response(
+        body=state.metrics.render(), headers={hdrs.CONTENT_TYPE: METRICS_CONTENT_TYPE}
+    )
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[_STATE].openapi)
+
+
+async def _recognize(request: web.Request) -> web.Response:
+    """Find and read the plates of one uploaded image.
+
+    Checks run cheapest first (query, media type, declared length, admission) so that a
+    request that will be refused costs nothing but its headers.
+    """
+    state = request.app[_STATE]
+    config = state.config
+    options = _parse_query(request, config)
+    content_type = request.content_type.lower()
+    if content_type != MULTIPART and content_type not in _RAW_TYPES:
+        raise _unsupported(f"Content-Type {content_type} is not accepted")
+    if request.content_length is not None and request.content_length > config.max_body_bytes:
+        raise _body_too_large(config.max_body_bytes)
+    if state.executor is None:
+        raise RuntimeError("the worker pool is not running")
+    executor = state.executor
+    if not state.load.try_admit():
+        raise ApiError(
+            503,
+            "overloaded",
+            "every worker is busy and the queue is full; try again shortly",
+            headers={hdrs.RETRY_AFTER: str(RETRY_AFTER_SECONDS)},
+        )
+    future: Future[RecognitionResult] | None = None
+    try:
+        if content_type == MULTIPART:
+            data, declared = await _read_multipart(request, config.max_body_bytes)
+        else:
+            data = await _read_body(request.content, config.max_body_bytes)
+            declared = content_type
+        _check_image_type(declared, data)
+        future = executor.submit(_work, state, data, options)
+    finally:
+        if future is None:
+            state.load.release()
+    # The slot is freed when the work is done (or cancelled before it started), not when
+    # this handler ends: a client that gives up does not stop a worker mid-image.
+    future.add_done_callback(lambda _: state.load.release())
+    try:
+        result = await asyncio.wrap_future(future)
+    except UnsupportedImageTypeError as err:
+        raise _unsupported(str(err)) from err
+    except ImageTooLargeError as err:
+        raise ApiError(413, "image_too_large", str(err)) from err
+    except ImageError as err:
+        raise ApiError(400, "invalid_image", str(err)) from err
+
+    state.metrics.observe_recognition(result.timings, len(result.plates))
+    body = result.as_dict()
+    if options.crops:
+        for plate_json, plate in zip(body["plates"], result.plates, strict=True):
+            if plate.crop_jpeg is not None:
+                plate_json["crop"] = base64.b64encode(plate.crop_jpeg).decode("ascii")
+    body["models"] = {stage: model.name for stage, model in state.engine.models.items()}
+    _LOGGER.debug("Recognised %d plate(s) in %.1f ms", len(result.plates), result.timings.total)
+    return web.json_response(body)
+
+
+def _work(state: _State, data: bytes, options: _Options) -> RecognitionResult:
+    """Decode and recognise one image; runs on a worker thread."""
+    state.load.start()
+    try:
+        started = time.perf_counter()
+        image = decode_image(data, max_pixels=state.config.max_pixels)
+        decode_ms = (time.perf_counter() - started) * 1000.0
+        result = state.engine.recognize(
+            image,
+            region=options.region,
+            min_confidence=options.min_confidence,
+            crops=options.crops,
+        )
+    finally:
+        state.load.finish()
+    timings = replace(result.timings, decode=decode_ms, total=decode_ms + result.timings.total)
+    return replace(result, timings=timings)
+
+
+# --- request parsing -----------------------------------------------------------------------
+
+_RAW_TYPES: Final = frozenset([*MEDIA_TYPES, OCTET_STREAM])
+
+
+def _parse_query(request: web.Request, config: ServiceConfig) -> _Options:
+    """Validate the query strictly: a typo must not silently fall back to a default."""
+    query = request.query
+    for name in ("region", "min_confidence", "crops"):
+        if len(query.getall(name, [])) > 1:
+            raise _invalid_parameter(f"{name} is given more than once")
+
+    region = config.default_region
+    if "region" in query:
+        region = query["region"]
+        if region not in REGIONS:
+            raise _invalid_parameter(f"region must be one of {', '.join(REGIONS)}")
+
+    min_confidence = config.min_confidence
+    if "min_confidence" in query:
+        raw = query["min_confidence"]
+        value = float(raw) if _JSON_NUMBER.fullmatch(raw) else None
+        if value is None or not 0.0 <= value <= 1.0:
+            raise _invalid_parameter("min_confidence must be a number from 0 to 1")
+        min_confidence = value
+
+    crops = False
+    if "crops" in query:
+        flag = _BOOLEANS.get(query["crops"])
+        if flag is None:
+            raise _invalid_parameter("crops must be true or false")
+        crops = flag
+    return _Options(region=region, min_confidence=min_confidence, crops=crops)
+
+
+async def _read_body(stream: StreamReader, limit: int) -> bytes:
+    """Read a whole body, refusing it as soon as it passes `limit` (chunked bodies too)."""
+    body = bytearray()
+    async for chunk in stream.iter_chunked(_READ_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise _body_too_large(limit)
+    return bytes(body)
+
+
+async def _read_multipart(request: web.Request, limit: int) -> tuple[bytes, str | None]:
+    """Return the `image` part of a multipart form and its declared media type.
+
+    Parts before it are read and dropped; the limit counts every byte of the body, framing
+    included, exactly like a raw upload.
+    """
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise ApiError(400, "invalid_image", "nested multipart bodies are not supported")
+            keep = part.name == "image"
+            data = bytearray()
+            while chunk := await part.read_chunk(_READ_CHUNK):
+                if request.content.total_bytes > limit:
+                    raise _body_too_large(limit)
+                if keep:
+                    data += chunk
+            if keep:
+                return bytes(data), part.headers.get(hdrs.CONTENT_TYPE)
+    # aiohttp's multipart reader signals malformed framing with these (a missing boundary
+    # parameter is a KeyError, a broken one a ValueError or a failed internal assertion).
+    except (ValueError, KeyError, AssertionError) as err:
+        raise ApiError(
+            400, "invalid_image", f"malformed multipart/form-data body: {err}"[:200]
+        ) from err
+    raise ApiError(400, "invalid_image", "the multipart form has no `image` field")
+
+
+def _check_image_type(declared: str | None, data: bytes) -> None:
+    """Accept what says it is an image, or what is unlabelled but looks like one."""
+    if not data:
+        raise ApiError(400, "invalid_image", "the request has no image data")
+    media_type = (declared or OCTET_STREAM).split(";", 1)[0].strip().lower()
+    if media_type in MEDIA_TYPES:
+        return
+    if media_type == OCTET_STREAM:
+        if sniff_type(data) is None:
+            raise _unsupported(
+                f"the {OCTET_STREAM} body is not a JPEG, PNG or WebP image; "
+                "send it with its media type"
+            )
+        return
+    raise _unsupported(f"the image's media type {media_type[:100]} is not accepted")
+
+
+def _invalid_parameter(message: str) -> ApiError:
+    return ApiError(400, "invalid_parameter", message)
+
+
+def _unsupported(message: str) -> ApiError:
+    accepted = ", ".join([*MEDIA_TYPES, OCTET_STREAM, MULTIPART])
+    return ApiError(415, "unsupported_media_type", f"{message}; accepted: {accepted}")
+
+
+def _body_too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+
+def run(
+    config: ServiceConfig,
+    engine: Recognizer,
+    *,
+    announce: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully and return.
+
+    Prints `anpr-inference listening on http://HOST:PORT` once connections are accepted
+    (with the real port when `config.port` is 0), then calls `announce(port)` if given (the
+    Supervisor discovery hook; its failures are logged, never fatal). On the first signal
+    the listener closes, in-flight requests get up to `SHUTDOWN_TIMEOUT` seconds to finish
+    and the worker pool is shut down; a second signal during that ends the process at once.
+    """
+    asyncio.run(_serve(config, engine, announce))
+
+
+async def _serve(
+    config: ServiceConfig,
+    engine: Recognizer,
+    announce: Callable[[int], Awaitable[None]] | None,
+) -> None:
+    instance_id = load_or_create_instance_id(config.data_dir.expanduser())
+    if config.api_key is None and not _is_loopback(config.host):
+        _LOGGER.warning(
+            "No API key is set and the service listens on %s: anyone who can reach it "
+            "can use it. Set api_key unless the network is trusted",
+            config.host,
+        )
+    app = create_app(config, engine, instance_id=instance_id)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    announcing: asyncio.Task[None] | None = None
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+        port = int(runner.addresses[0][1])
+        sys.stdout.write(f"{SERVICE_NAME} listening on http://{_url_host(config.host)}:{port}\n")
+        sys.stdout.flush()
+        _LOGGER.info(
+            "Serving with %d worker(s), queue %d, API key %s",
+            config.workers,
+            config.max_queue,
+            "required" if config.api_key is not None else "not required",
+        )
+        if announce is not None:
+            announcing = asyncio.create_task(_announce(announce, port))
+        await stop.wait()
+        _LOGGER.info("Shutting down: finishing in-flight requests")
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        if announcing is not None and not announcing.done():
+            announcing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await announcing
+        await runner.cleanup()
+    _LOGGER.info("Stopped")
+
+
+async def _announce(announce: Callable[[int], Awaitable[None]], port: int) -> None:
+    try:
+        await announce(port)
+    except Exception:  # discovery is a convenience; serving goes on regardless
+        _LOGGER.warning("Announcing the service failed; it keeps serving", exc_info=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
