@@ -1,0 +1,840 @@
+"""Decide which model files the detector and the OCR stage use, downloading them when allowed.
+
+Each stage is resolved on its own from `ServiceConfig` (`auto`, `hub`, `file` or `embedded`):
+
+- `file`: the user's own ONNX files, from an explicit path or `<model_dir>/custom/`.
+- `hub`: fast-alpr's default models (open-image-models' YOLOv9 plate detector and
+  fast-plate-ocr's plate OCR), kept in `<model_dir>/hub/` next to a sidecar `<file>.json`
+  holding the size and SHA-256 recorded after a verified download. A file without a matching
+  sidecar is never trusted, so an interrupted or corrupted download is fetched again rather
+  than crashing the engine later.
+- `embedded`: the PP-OCRv4 text detector and recogniser that ship inside the
+  `rapidocr_onnxruntime` package, so the service works with no network and no user files.
+- `auto`: the user's files if present, else the hub files already downloaded, else a hub
+  download (when `allow_download`), else the embedded models; every fallback is explained in
+  `ResolvedModels.notes` together with how to get the better model.
+
+Resolution runs synchronously before the server starts, so downloads use `urllib` from the
+standard library. Nothing here loads a model for inference; that is the engine's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import errno
+import hashlib
+import http.client
+import importlib.util
+import json
+import logging
+import os
+from pathlib import Path
+import socket
+import ssl
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any, Literal
+import urllib.error
+from urllib.parse import urlsplit
+import urllib.request
+
+import yaml
+
+from . import __version__
+from .results import ModelInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .config import ServiceConfig
+
+_LOGGER = logging.getLogger(__name__)
+
+DetectorKind = Literal["yolo_v9", "ppocr_det"]
+OcrKind = Literal["plate_ocr", "ppocr_rec"]
+
+EMBEDDED_DETECTOR_FILE = "ch_PP-OCRv4_det_infer.onnx"
+EMBEDDED_OCR_FILE = "ch_PP-OCRv4_rec_infer.onnx"
+EMBEDDED_DETECTOR_NAME = "ppocr-v4-det"
+EMBEDDED_OCR_NAME = "ppocr-v4-rec"
+RAPIDOCR_PIP = "pip install --no-deps --ignore-requires-python rapidocr_onnxruntime==1.4.4"
+
+CUSTOM_DETECTOR_FILE = "detector.onnx"
+CUSTOM_OCR_FILE = "ocr.onnx"
+CUSTOM_OCR_CONFIG_FILE = "ocr_plate_config.yaml"
+PLATE_CONFIG_SUFFIX = "_plate_config.yaml"
+# Keys fast-plate-ocr's PlateConfig cannot do without, and the type each must have.
+PLATE_CONFIG_KEYS: dict[str, type] = {
+    "max_plate_slots": int,
+    "alphabet": str,
+    "pad_char": str,
+    "img_height": int,
+    "img_width": int,
+}
+
+_CHUNK = 1024 * 1024
+# Pause before the 2nd, 3rd, ... attempt of a download; the last value repeats.
+_RETRY_DELAYS_S = (1.0, 3.0, 10.0)
+_PERMANENT_HTTP_STATUSES = frozenset(range(400, 500)) - {408, 425, 429}
+_NO_NETWORK_ERRNOS = frozenset(
+    {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}
+)
+_sleep = time.sleep  # tests replace it to skip the backoff pauses
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model a stage needs cannot be used.
+
+    The message names the model, where it was looked for and exactly how to provide it.
+    """
+
+
+class DownloadError(RuntimeError):
+    """A file could not be downloaded; no partial file was left behind.
+
+    `no_network` is set when the host could not be reached at all (name resolution failed,
+    connection refused, network unreachable), which is not worth retrying.
+    """
+
+    def __init__(self, message: str, *, url: str, no_network: bool = False) -> None:
+        """Store the URL and whether the network was missing altogether."""
+        super().__init__(message)
+        self.url = url
+        self.no_network = no_network
+
+
+class _RetryableError(Exception):
+    """One download attempt failed in a way another attempt may fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorFiles:
+    """The plate detector's model file and how the engine must run it."""
+
+    kind: DetectorKind
+    path: Path
+    info: ModelInfo
+
+
+@dataclass(frozen=True, slots=True)
+class OcrFiles:
+    """The OCR model file, its fast-plate-ocr plate config (plate OCR only) and its kind."""
+
+    kind: OcrKind
+    path: Path
+    config_path: Path | None
+    info: ModelInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModels:
+    """Both stages' files plus the human-readable decisions taken, logged at startup."""
+
+    detector: DetectorFiles
+    ocr: OcrFiles
+    notes: tuple[str, ...]
+
+
+class _HubUnavailable(Exception):  # noqa: N818 - internal signal, not an error for callers
+    """The hub model is neither cached nor downloadable; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry point
+
+
+def resolve_models(config: ServiceConfig) -> ResolvedModels:
+    """Pick the model files of both stages, downloading hub models if needed and allowed.
+
+    Raises `ModelUnavailableError` when a stage has no usable model (or a configured file is
+    broken); the message tells the user how to fix it.
+    """
+    model_dir = config.model_dir.expanduser().absolute()
+    notes: list[str] = []
+    detector = _resolve_detector(config, model_dir, notes)
+    ocr = _resolve_ocr(config, model_dir, notes)
+    for note in notes:
+        _LOGGER.debug("model resolution: %s", note)
+    return ResolvedModels(detector=detector, ocr=ocr, notes=tuple(notes))
+
+
+def embedded_model_dir() -> Path:
+    """Return rapidocr_onnxruntime's `models` folder (the PP-OCRv4 det/rec ONNX files).
+
+    The package is located with `importlib.util.find_spec`, which does not import it: its
+    `__init__` pulls in OpenCV and onnxruntime sessions we don't need here.
+    """
+    try:
+        spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    if not locations:
+        raise ModelUnavailableError(
+            "the embedded PP-OCRv4 models come with the rapidocr_onnxruntime package, which is "
+            f"not installed; install it with: {RAPIDOCR_PIP}"
+        )
+    return Path(locations[0]) / "models"
+
+
+def hub_detector_models() -> dict[str, str]:
+    """Return open-image-models' licence-plate detectors: name -> ONNX download URL."""
+    from open_image_models.detection.core.hub import DETECTION_MODELS  # noqa: PLC0415
+
+    # The registry also holds generic COCO detectors (RF-DETR); only the YOLOv9 end2end
+    # models are licence-plate detectors with the output layout the engine expects.
+    return {
+        str(name): str(spec.url)
+        for name, spec in DETECTION_MODELS.items()
+        if spec.backend == "yolo_v9"
+    }
+
+
+def hub_ocr_models() -> dict[str, tuple[str, str]]:
+    """Return fast-plate-ocr's OCR models: name -> (ONNX URL, plate config YAML URL)."""
+    from fast_plate_ocr.inference.hub import AVAILABLE_ONNX_MODELS  # noqa: PLC0415
+
+    return {str(name): (str(urls[0]), str(urls[1])) for name, urls in AVAILABLE_ONNX_MODELS.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Detector
+
+
+def _resolve_detector(config: ServiceConfig, model_dir: Path, notes: list[str]) -> DetectorFiles:
+    source = config.detector
+    if source == "embedded":
+        return _embedded_detector()
+    if source == "file":
+        found = _local_detector(config, model_dir)
+        if found is None:
+            raise ModelUnavailableError(_no_local_detector_message(config, model_dir))
+        return found
+    if source == "hub":
+        url = _hub_detector_url(config)
+        found = _local_detector(config, model_dir, user_files=False)
+        if found is not None:
+            return found
+        try:
+            return _hub_detector(config, model_dir, url)
+        except _HubUnavailable as err:
+            raise ModelUnavailableError(
+                f"Detector: hub model {config.hub_detector_model} {err.reason}. "
+                + _detector_guidance(model_dir, url, hub_only=True)
+            ) from None
+
+    # auto
+    found = _local_detector(config, model_dir)
+    if found is not None:
+        return found
+    url = _hub_detector_url(config)
+    try:
+        return _hub_detector(config, model_dir, url)
+    except _HubUnavailable as err:
+        reason = err.reason
+    guidance = _detector_guidance(model_dir, url, hub_only=False)
+    try:
+        embedded = _embedded_detector()
+    except ModelUnavailableError as err:
+        raise ModelUnavailableError(
+            f"Detector: hub model {config.hub_detector_model} {reason}, and {err} {guidance}"
+        ) from None
+    notes.append(
+        f"Detector: hub model {config.hub_detector_model} {reason}; using the embedded "
+        "PP-OCRv4 text detector, which finds text rather than plates and is less accurate. "
+        + guidance
+    )
+    return embedded
+
+
+def _local_detector(
+    config: ServiceConfig, model_dir: Path, *, user_files: bool = True
+) -> DetectorFiles | None:
+    """Find a detector file the user provided.
+
+    That is `detector_path`, else `<model_dir>/custom/detector.onnx`, else the configured hub
+    model copied by hand into `<model_dir>/custom` (the only candidate when `user_files` is
+    False, for the `hub` source).
+    """
+    custom = model_dir / "custom"
+    candidates: list[tuple[Path, str]] = []
+    if user_files:
+        if config.detector_path is not None:
+            path = config.detector_path.expanduser().absolute()
+            _check_model_file(path, f"Detector: detector_path {path}")
+            return _detector_files("yolo_v9", path, path.stem, "file")
+        candidates.append(
+            (custom / CUSTOM_DETECTOR_FILE, CUSTOM_DETECTOR_FILE.removesuffix(".onnx"))
+        )
+    url = hub_detector_models().get(config.hub_detector_model)
+    if url is not None:
+        # The hub model copied by hand, for machines that can't download it.
+        candidates.append((custom / _file_name(url), config.hub_detector_model))
+    for path, name in candidates:
+        if path.exists():
+            _check_model_file(path, f"Detector: {path}")
+            return _detector_files("yolo_v9", path, name, "file")
+    return None
+
+
+def _hub_detector(config: ServiceConfig, model_dir: Path, url: str) -> DetectorFiles:
+    (path,) = _hub_files(config, model_dir, [url])
+    return _detector_files("yolo_v9", path, config.hub_detector_model, "hub")
+
+
+def _embedded_detector() -> DetectorFiles:
+    path = _embedded_file(EMBEDDED_DETECTOR_FILE)
+    return _detector_files("ppocr_det", path, EMBEDDED_DETECTOR_NAME, "embedded")
+
+
+def _hub_detector_url(config: ServiceConfig) -> str:
+    models = hub_detector_models()
+    url = models.get(config.hub_detector_model)
+    if url is None:
+        raise ModelUnavailableError(
+            f"Detector: unknown hub model {config.hub_detector_model!r} "
+            f"(hub_detector_model). Valid names: {', '.join(sorted(models))}."
+        )
+    return _effective_url(url, config.model_base_url)
+
+
+def _detector_files(kind: DetectorKind, path: Path, name: str, source: str) -> DetectorFiles:
+    return DetectorFiles(kind=kind, path=path, info=ModelInfo(name, source, str(path)))
+
+
+def _detector_guidance(model_dir: Path, url: str, *, hub_only: bool) -> str:
+    return (
+        f"To use the plate detector offline, put {_file_name(url)} in {model_dir / 'custom'} "
+        f"(download: {url}) or set detector_path{' with detector: file' if hub_only else ''}."
+    )
+
+
+def _no_local_detector_message(config: ServiceConfig, model_dir: Path) -> str:
+    custom = model_dir / "custom"
+    looked = [str(custom / CUSTOM_DETECTOR_FILE)]
+    url = hub_detector_models().get(config.hub_detector_model)
+    if url is not None:
+        looked.append(str(custom / _file_name(url)))
+    return (
+        "Detector: source is 'file' but no detector model was found (detector_path is not "
+        f"set; looked for {' and '.join(looked)}). Put a YOLOv9 end2end licence-plate ONNX "
+        f"model at {custom / CUSTOM_DETECTOR_FILE} or set detector_path."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# OCR
+
+
+def _resolve_ocr(config: ServiceConfig, model_dir: Path, notes: list[str]) -> OcrFiles:
+    source = config.ocr
+    if source == "embedded":
+        return _embedded_ocr()
+    if source == "file":
+        found = _local_ocr(config, model_dir)
+        if found is None:
+            raise ModelUnavailableError(_no_local_ocr_message(config, model_dir))
+        return found
+    if source == "hub":
+        urls = _hub_ocr_urls(config)
+        found = _local_ocr(config, model_dir, user_files=False)
+        if found is not None:
+            return found
+        try:
+            return _hub_ocr(config, model_dir, urls)
+        except _HubUnavailable as err:
+            raise ModelUnavailableError(
+                f"OCR: hub model {config.hub_ocr_model} {err.reason}. "
+                + _ocr_guidance(model_dir, urls, hub_only=True)
+            ) from None
+
+    # auto
+    found = _local_ocr(config, model_dir)
+    if found is not None:
+        return found
+    urls = _hub_ocr_urls(config)
+    try:
+        return _hub_ocr(config, model_dir, urls)
+    except _HubUnavailable as err:
+        reason = err.reason
+    guidance = _ocr_guidance(model_dir, urls, hub_only=False)
+    try:
+        embedded = _embedded_ocr()
+    except ModelUnavailableError as err:
+        raise ModelUnavailableError(
+            f"OCR: hub model {config.hub_ocr_model} {reason}, and {err} {guidance}"
+        ) from None
+    notes.append(
+        f"OCR: hub model {config.hub_ocr_model} {reason}; using the embedded PP-OCRv4 "
+        f"recogniser. {guidance}"
+    )
+    return embedded
+
+
+def _local_ocr(
+    config: ServiceConfig, model_dir: Path, *, user_files: bool = True
+) -> OcrFiles | None:
+    """Find an OCR model the user provided, with its plate config.
+
+    That is `ocr_path`, else `<model_dir>/custom/ocr.onnx`, else the configured hub model
+    copied by hand into `<model_dir>/custom` (the only candidate when `user_files` is False,
+    for the `hub` source).
+    """
+    custom = model_dir / "custom"
+    candidates: list[tuple[Path, str, list[Path]]] = []
+    if user_files:
+        if config.ocr_path is not None:
+            path = config.ocr_path.expanduser().absolute()
+            _check_model_file(path, f"OCR: ocr_path {path}")
+            return _plate_ocr_files(config, path, path.stem, model_dir, [])
+        candidates.append((custom / CUSTOM_OCR_FILE, CUSTOM_OCR_FILE.removesuffix(".onnx"), []))
+    urls = hub_ocr_models().get(config.hub_ocr_model)
+    if urls is not None:
+        # The hub model copied by hand, for machines that can't download it.
+        candidates.append(
+            (custom / _file_name(urls[0]), config.hub_ocr_model, [custom / _file_name(urls[1])])
+        )
+    for path, name, extra_configs in candidates:
+        if path.exists():
+            _check_model_file(path, f"OCR: {path}")
+            return _plate_ocr_files(config, path, name, model_dir, extra_configs)
+    return None
+
+
+def _plate_ocr_files(
+    config: ServiceConfig, path: Path, name: str, model_dir: Path, extra_configs: list[Path]
+) -> OcrFiles:
+    """Pair a plate OCR ONNX file with its plate config and validate the config."""
+    if config.ocr_config_path is not None:
+        config_path = config.ocr_config_path.expanduser().absolute()
+        if not config_path.is_file():
+            raise ModelUnavailableError(
+                f"OCR: ocr_config_path {config_path} does not exist or is not a file."
+            )
+    else:
+        candidates = [
+            path.with_name(path.stem + PLATE_CONFIG_SUFFIX),
+            *extra_configs,
+            model_dir / "custom" / CUSTOM_OCR_CONFIG_FILE,
+        ]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            looked = ", ".join(str(c) for c in dict.fromkeys(candidates))
+            raise ModelUnavailableError(
+                f"OCR: no plate config found for {path} (looked for {looked}). Put the "
+                "fast-plate-ocr plate config YAML that belongs to the model next to it as "
+                f"{path.stem}{PLATE_CONFIG_SUFFIX}, or set ocr_config_path."
+            )
+        config_path = found
+    validate_plate_config(config_path)
+    return OcrFiles(
+        kind="plate_ocr",
+        path=path,
+        config_path=config_path,
+        info=ModelInfo(name, "file", str(path)),
+    )
+
+
+def _hub_ocr(config: ServiceConfig, model_dir: Path, urls: tuple[str, str]) -> OcrFiles:
+    onnx_path, config_path = _hub_files(config, model_dir, list(urls))
+    return OcrFiles(
+        kind="plate_ocr",
+        path=onnx_path,
+        config_path=config_path,
+        info=ModelInfo(config.hub_ocr_model, "hub", str(onnx_path)),
+    )
+
+
+def _embedded_ocr() -> OcrFiles:
+    path = _embedded_file(EMBEDDED_OCR_FILE)
+    return OcrFiles(
+        kind="ppocr_rec",
+        path=path,
+        config_path=None,
+        info=ModelInfo(EMBEDDED_OCR_NAME, "embedded", str(path)),
+    )
+
+
+def _hub_ocr_urls(config: ServiceConfig) -> tuple[str, str]:
+    models = hub_ocr_models()
+    urls = models.get(config.hub_ocr_model)
+    if urls is None:
+        raise ModelUnavailableError(
+            f"OCR: unknown hub model {config.hub_ocr_model!r} (hub_ocr_model). "
+            f"Valid names: {', '.join(sorted(models))}."
+        )
+    return (
+        _effective_url(urls[0], config.model_base_url),
+        _effective_url(urls[1], config.model_base_url),
+    )
+
+
+def _ocr_guidance(model_dir: Path, urls: tuple[str, str], *, hub_only: bool) -> str:
+    onnx, plate_config = (_file_name(u) for u in urls)
+    return (
+        f"To use the plate OCR model offline, put {onnx} and {plate_config} in "
+        f"{model_dir / 'custom'} (download: {urls[0]} and {urls[1]}) or set ocr_path"
+        f"{' with ocr: file' if hub_only else ''}."
+    )
+
+
+def _no_local_ocr_message(config: ServiceConfig, model_dir: Path) -> str:
+    custom = model_dir / "custom"
+    looked = [str(custom / CUSTOM_OCR_FILE)]
+    urls = hub_ocr_models().get(config.hub_ocr_model)
+    if urls is not None:
+        looked.append(str(custom / _file_name(urls[0])))
+    return (
+        "OCR: source is 'file' but no OCR model was found (ocr_path is not set; looked for "
+        f"{' and '.join(looked)}). Put a fast-plate-ocr ONNX model at "
+        f"{custom / CUSTOM_OCR_FILE} with its plate config at "
+        f"{custom / CUSTOM_OCR_CONFIG_FILE}, or set ocr_path (and ocr_config_path)."
+    )
+
+
+def validate_plate_config(path: Path) -> dict[str, Any]:
+    """Check that `path` is a fast-plate-ocr plate config the engine can load; return it."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ModelUnavailableError(f"OCR: cannot read plate config {path}: {err}") from err
+    except yaml.YAMLError as err:
+        raise ModelUnavailableError(f"OCR: plate config {path} is not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ModelUnavailableError(
+            f"OCR: plate config {path} must be a YAML mapping with the keys "
+            f"{', '.join(PLATE_CONFIG_KEYS)}."
+        )
+    missing = [key for key in PLATE_CONFIG_KEYS if key not in data]
+    if missing:
+        raise ModelUnavailableError(
+            f"OCR: plate config {path} lacks {', '.join(missing)}; is it a fast-plate-ocr "
+            "plate config?"
+        )
+    for key, kind in PLATE_CONFIG_KEYS.items():
+        value = data[key]
+        if kind is int and not (
+            isinstance(value, int) and not isinstance(value, bool) and value > 0
+        ):
+            raise ModelUnavailableError(
+                f"OCR: plate config {path}: {key} must be a positive integer, got {value!r}."
+            )
+        if kind is str and not (isinstance(value, str) and value):
+            raise ModelUnavailableError(
+                f"OCR: plate config {path}: {key} must be a non-empty string, got {value!r}."
+            )
+    if len(data["pad_char"]) != 1 or data["pad_char"] not in data["alphabet"]:
+        raise ModelUnavailableError(
+            f"OCR: plate config {path}: pad_char must be one character of the alphabet."
+        )
+    # The engine loads it with fast-plate-ocr's own parser, which rejects unknown keys.
+    from fast_plate_ocr.inference.config import PlateConfig  # noqa: PLC0415
+
+    try:
+        PlateConfig(**data)
+    except TypeError as err:
+        raise ModelUnavailableError(
+            f"OCR: plate config {path} is not accepted by fast-plate-ocr: {err}"
+        ) from err
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Files on disk
+
+
+def _embedded_file(name: str) -> Path:
+    path = embedded_model_dir() / name
+    if not path.is_file() or path.stat().st_size == 0:
+        raise ModelUnavailableError(
+            f"the embedded model {path} is missing from the rapidocr_onnxruntime package; "
+            f"reinstall it with: {RAPIDOCR_PIP}"
+        )
+    return path
+
+
+def _check_model_file(path: Path, what: str) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ModelUnavailableError(f"{what} does not exist.") from None
+    except OSError as err:
+        raise ModelUnavailableError(f"{what} cannot be read: {err}") from err
+    if not path.is_file():
+        raise ModelUnavailableError(f"{what} is not a file.")
+    if size == 0:
+        raise ModelUnavailableError(f"{what} is empty.")
+
+
+def _file_name(url: str) -> str:
+    return urlsplit(url).path.rsplit("/", 1)[-1]
+
+
+def _effective_url(url: str, base_url: str | None) -> str:
+    """Point `url` at the configured mirror, keeping only its file name."""
+    if not base_url:
+        return url
+    return f"{base_url.rstrip('/')}/{_file_name(url)}"
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_verified(path: Path) -> bool:
+    """Return True when `path` matches the size and SHA-256 in its download sidecar."""
+    try:
+        meta = json.loads(_sidecar(path).read_text(encoding="utf-8"))
+        size = path.stat().st_size
+    except (OSError, ValueError):
+        return False
+    if not isinstance(meta, dict) or meta.get("size") != size or size == 0:
+        return False
+    try:
+        return bool(meta.get("sha256") == _sha256(path))
+    except OSError:
+        return False
+
+
+def _write_sidecar(path: Path, url: str) -> None:
+    meta = {"url": url, "size": path.stat().st_size, "sha256": _sha256(path)}
+    _atomic_write(_sidecar(path), json.dumps(meta, indent=2).encode())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _hub_files(config: ServiceConfig, model_dir: Path, urls: list[str]) -> list[Path]:
+    """Return the hub files for `urls`, downloading the untrusted ones when allowed."""
+    hub_dir = model_dir / "hub"
+    paths = [hub_dir / _file_name(url) for url in urls]
+    missing = [(url, path) for url, path in zip(urls, paths, strict=True) if not is_verified(path)]
+    if not missing:
+        return paths
+    if not config.allow_download:
+        names = ", ".join(path.name for _, path in missing)
+        raise _HubUnavailable(
+            f"is not in {hub_dir} ({names} missing) and downloads are disabled (allow_download)"
+        )
+    for url, path in missing:
+        try:
+            _sidecar(path).unlink(missing_ok=True)
+            download_file(url, path, timeout=config.download_timeout)
+            try:
+                _verify_download(path)
+            except ValueError as err:
+                path.unlink(missing_ok=True)
+                raise _HubUnavailable(f"was downloaded from {url} but {err}") from None
+            _write_sidecar(path, url)
+        except DownloadError as err:
+            prefix = "no network: " if err.no_network else ""
+            raise _HubUnavailable(f"could not be downloaded ({prefix}{err})") from None
+        except OSError as err:
+            raise _HubUnavailable(f"could not be stored in {hub_dir} ({err})") from None
+    return paths
+
+
+def _verify_download(path: Path) -> None:
+    """Raise ValueError unless a fresh download is what it claims to be.
+
+    A mirror or captive portal can answer 200 with an HTML page; catching that here keeps it
+    out of the trusted cache. ONNX files are opened with onnxruntime (cheap compared with the
+    download), plate configs are parsed.
+    """
+    if path.suffix == ".onnx":
+        import onnxruntime as ort  # noqa: PLC0415 - heavy, only needed after a download
+
+        try:
+            ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own, untyped errors
+            raise ValueError(f"it is not a valid ONNX model ({err})") from err
+    elif path.suffix in {".yaml", ".yml"}:
+        try:
+            validate_plate_config(path)
+        except ModelUnavailableError as err:
+            raise ValueError(str(err)) from err
+
+
+# --------------------------------------------------------------------------------------------
+# Downloads
+
+
+def download_file(
+    url: str,
+    dest: Path,
+    *,
+    timeout: float,
+    attempts: int = 3,
+    expected_size: int | None = None,
+) -> Path:
+    """Download `url` to `dest` atomically and return `dest`.
+
+    The body streams into a temporary file in `dest`'s folder, its length is checked against
+    Content-Length (and `expected_size`), it is fsynced, then moved over `dest` with
+    `os.replace`, so `dest` is either the complete file or untouched. Network errors, short
+    reads and 5xx answers are retried with backoff up to `attempts` times; 4xx answers and a
+    missing network (name resolution failed, connection refused) fail at once. `timeout` is
+    the longest wait for the connection or for any single read, in seconds.
+
+    Raises `DownloadError`; no partial file is ever left behind.
+    """
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        for stale in dest.parent.glob(f".{dest.name}.*.part"):
+            stale.unlink(missing_ok=True)  # left by a killed process
+    except OSError as err:
+        raise DownloadError(f"cannot write to {dest.parent}: {err}", url=url) from err
+    attempts = max(1, attempts)
+    last: _RetryableError | None = None
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            delay = _RETRY_DELAYS_S[min(attempt - 2, len(_RETRY_DELAYS_S) - 1)]
+            _LOGGER.warning(
+                "Download of %s failed (%s); retrying in %.0f s (attempt %d of %d)",
+                url,
+                last,
+                delay,
+                attempt,
+                attempts,
+            )
+            _sleep(delay)
+        try:
+            _download_once(url, dest, timeout=timeout, expected_size=expected_size)
+        except _RetryableError as err:
+            last = err
+        except DownloadError:
+            raise
+        except OSError as err:  # the local disk, not the network: retrying won't help
+            raise DownloadError(f"cannot write {dest}: {err}", url=url) from err
+        else:
+            return dest
+    raise DownloadError(f"{last} (gave up after {attempts} attempts)", url=url)
+
+
+def _download_once(url: str, dest: Path, *, timeout: float, expected_size: int | None) -> None:
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked in _open
+        url, headers={"User-Agent": f"anpr-inference/{__version__}"}
+    )
+    with _open(request, timeout) as response:
+        length = _content_length(response, url)
+        if expected_size is not None and length is not None and length != expected_size:
+            raise DownloadError(
+                f"{url} is {length} bytes, expected {expected_size}; wrong file?", url=url
+            )
+        _LOGGER.info(
+            "Downloading %s (%s) to %s",
+            url,
+            f"{length / 1e6:.1f} MB" if length is not None else "size unknown",
+            dest,
+        )
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                received = _copy_body(response, file.write, url)
+                file.flush()
+                os.fsync(file.fileno())
+            _check_received(received, length if length is not None else expected_size)
+            tmp.replace(dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    _LOGGER.info("Downloaded %s (%.1f MB)", dest.name, received / 1e6)
+
+
+def _check_received(received: int, want: int | None) -> None:
+    if want is not None and received != want:
+        raise _RetryableError(f"incomplete download: got {received} of {want} bytes")
+    if received == 0:
+        raise _RetryableError("the server sent an empty file")
+
+
+def _open(request: urllib.request.Request, timeout: float) -> http.client.HTTPResponse:
+    url = request.full_url
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise DownloadError(f"{url} is not an http(s) URL", url=url)
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310
+    except urllib.error.HTTPError as err:
+        err.close()
+        message = f"HTTP {err.code} {err.reason} from {url}"
+        if err.code in _PERMANENT_HTTP_STATUSES:
+            raise DownloadError(message, url=url) from None
+        raise _RetryableError(message) from None
+    except urllib.error.URLError as err:
+        raise _classify_network_error(err.reason, url) from None
+    except (ConnectionError, TimeoutError, http.client.HTTPException) as err:
+        raise _RetryableError(f"{type(err).__name__}: {err}") from None
+    except ValueError as err:
+        raise DownloadError(f"invalid URL {url}: {err}", url=url) from None
+    if not isinstance(response, http.client.HTTPResponse):  # pragma: no cover - http(s) only
+        raise DownloadError(f"{url} did not answer over HTTP", url=url)
+    return response
+
+
+def _classify_network_error(reason: object, url: str) -> Exception:
+    host = urlsplit(url).hostname or url
+    if isinstance(reason, socket.gaierror):
+        return DownloadError(f"cannot resolve {host} ({reason})", url=url, no_network=True)
+    if isinstance(reason, OSError) and reason.errno in _NO_NETWORK_ERRNOS:
+        return DownloadError(
+            f"cannot connect to {host} ({reason.strerror or reason})", url=url, no_network=True
+        )
+    if isinstance(reason, ssl.SSLError | ssl.CertificateError):
+        return DownloadError(f"TLS error talking to {host}: {reason}", url=url)
+    if isinstance(reason, TimeoutError):
+        return _RetryableError(f"timed out waiting for {host}")
+    return _RetryableError(f"cannot reach {host}: {reason}")
+
+
+def _content_length(response: http.client.HTTPResponse, url: str) -> int | None:
+    raw = response.headers.get("Content-Length")
+    if raw is None:
+        return None
+    try:
+        length = int(raw)
+    except ValueError:
+        raise _RetryableError(f"invalid Content-Length {raw!r} from {url}") from None
+    if length < 0:
+        raise _RetryableError(f"invalid Content-Length {raw!r} from {url}")
+    return length
+
+
+def _copy_body(
+    response: http.client.HTTPResponse, write: Callable[[bytes], object], url: str
+) -> int:
+    """Stream the body into `write`, return its size; network failures become retryable."""
+    received = 0
+    while True:
+        try:
+            chunk = response.read(_CHUNK)
+        except (ConnectionError, TimeoutError, http.client.HTTPException) as err:
+            raise _RetryableError(
+                f"connection lost after {received} bytes ({type(err).__name__}: {err})"
+            ) from None
+        if not chunk:
+            return received
+        write(chunk)
+        received += len(chunk)
