@@ -1,1 +1,132 @@
-"""ANPR: licence-plate recognition for Home Assistant."""
+"""ANPR: licence-plate recognition for Home Assistant.
+
+Watches cameras, sends snapshots to the anpr inference service (the add-on or any host running
+`anpr-inference`) and turns the plates it reads into entities, events and actions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.start import async_at_started
+
+from .api import AnprClient
+from .const import DOMAIN
+from .coordinator import AnprConfigEntry, AnprData, AnprHealthCoordinator
+from .entity import service_device_info, service_identifier
+from .issues import async_check_cameras, async_clear_issues
+from .services import async_setup_services
+from .settings import EntrySettings
+from .watcher import CameraWatcher
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.typing import ConfigType
+
+__all__ = ["AnprConfigEntry", "AnprData"]
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, once for all entries."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool:
+    """Connect to the service, then start watching the configured cameras."""
+    settings = EntrySettings.from_options(entry.options)
+    client = AnprClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_URL],
+        entry.data.get(CONF_API_KEY),
+        request_timeout=settings.request_timeout,
+    )
+    coordinator = AnprHealthCoordinator(hass, entry, client)
+    # Raises ConfigEntryNotReady when the service is unreachable (HA retries with backoff)
+    # and ConfigEntryAuthFailed when the key is rejected (HA starts re-authentication).
+    await coordinator.async_config_entry_first_refresh()
+
+    entry.runtime_data = AnprData(
+        client=client,
+        coordinator=coordinator,
+        settings=settings,
+        watchers={
+            entity_id: CameraWatcher(hass, entry, camera)
+            for entity_id, camera in settings.cameras.items()
+        },
+    )
+    _async_update_devices(hass, entry)
+
+    @callback
+    def _async_coordinator_updated() -> None:
+        _async_update_service(hass, entry)
+
+    entry.async_on_unload(coordinator.async_add_listener(_async_coordinator_updated))
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+    for watcher in entry.runtime_data.watchers.values():
+        watcher.async_start()
+        entry.async_on_unload(watcher.async_stop)
+
+    @callback
+    def _async_started(hass: HomeAssistant) -> None:
+        async_check_cameras(hass, entry)
+
+    @callback
+    def _async_clear_issues() -> None:
+        async_clear_issues(hass, entry)
+
+    entry.async_on_unload(async_at_started(hass, _async_started))
+    entry.async_on_unload(_async_clear_issues)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool:
+    """Stop watching and unload the entities."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
+    """Reload when the options changed (flows that change data reload by themselves)."""
+    if EntrySettings.from_options(entry.options) != entry.runtime_data.settings:
+        await hass.config_entries.async_reload(entry.entry_id)
+
+
+@callback
+def _async_update_devices(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
+    """Register the service's device and drop devices of cameras no longer watched."""
+    registry = dr.async_get(hass)
+    registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        **service_device_info(entry, entry.runtime_data.coordinator.data.version),
+    )
+    keep = {(DOMAIN, service_identifier(entry))} | {
+        watcher.device_identifier for watcher in entry.runtime_data.watchers.values()
+    }
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not device.identifiers & keep:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+@callback
+def _async_update_service(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
+    """Keep the service device's software version current (the add-on gets updated)."""
+    health = entry.runtime_data.coordinator.data
+    registry = dr.async_get(hass)
+    device = registry.async_get_device(identifiers={(DOMAIN, service_identifier(entry))})
+    if device is not None and health is not None and device.sw_version != health.version:
+        registry.async_update_device(device.id, sw_version=health.version)

@@ -1,0 +1,86 @@
+"""Connectivity of the inference service and the entry's runtime data.
+
+Recognition is pushed by the camera watchers (see `watcher.py`); this coordinator only polls
+`/v1/health` so Home Assistant knows whether the service is there. Every entity follows it:
+when the service is down they become unavailable, and the coordinator logs the outage once
+and the recovery once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api import (
+    AnprAuthenticationError,
+    AnprClient,
+    AnprConnectionError,
+    AnprError,
+    Health,
+)
+from .const import DOMAIN, HEALTH_INTERVAL, LOGGER
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .settings import EntrySettings
+    from .watcher import CameraWatcher
+
+
+@dataclass(kw_only=True)
+class AnprData:
+    """Everything a loaded entry owns, kept in `entry.runtime_data`."""
+
+    client: AnprClient
+    coordinator: AnprHealthCoordinator
+    settings: EntrySettings
+    watchers: dict[str, CameraWatcher]
+    """One watcher per watched camera, keyed by camera entity id."""
+
+
+type AnprConfigEntry = ConfigEntry[AnprData]
+
+
+class AnprHealthCoordinator(DataUpdateCoordinator[Health]):
+    """Polls the service's health (and, when it needs one, whether our key still works)."""
+
+    config_entry: AnprConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: AnprConfigEntry, client: AnprClient) -> None:
+        """Poll `client` every 30 seconds for `entry`."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"anpr {entry.title}",
+            update_interval=HEALTH_INTERVAL,
+        )
+        self.client = client
+
+    async def _async_update_data(self) -> Health:
+        """Fetch the health document; a rejected key starts re-authentication."""
+        try:
+            health = await self.client.health()
+            if health.auth_required:
+                await self.client.check_auth()
+        except AnprAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except AnprConnectionError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"url": self.client.url, "error": str(err)},
+            ) from err
+        except AnprError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="unexpected_response",
+                translation_placeholders={"url": self.client.url, "error": str(err)},
+            ) from err
+        return health

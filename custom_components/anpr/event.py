@@ -1,0 +1,63 @@
+"""Event entity of a watched camera: fires once per vehicle visit, typed by the decision."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+
+from .const import ATTR_CAMERA, ATTR_CONFIDENCE, ATTR_OWNER, ATTR_PLATE, Category
+from .entity import AnprCameraEntity
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import AnprConfigEntry
+    from .watcher import Detection
+
+PARALLEL_UPDATES = 0
+
+VEHICLE = EventEntityDescription(
+    key="vehicle",
+    translation_key="vehicle",
+    event_types=[category.value for category in Category],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: AnprConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add one vehicle event entity per watched camera."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        AnprVehicleEvent(coordinator, watcher, VEHICLE)
+        for watcher in entry.runtime_data.watchers.values()
+    )
+
+
+class AnprVehicleEvent(AnprCameraEntity, EventEntity):
+    """Fires `resident`, `visitor`, `unknown` or `blocked` when a vehicle arrives."""
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for new visits (repeat sightings within the cooldown do not fire)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.watcher.async_add_visit_listener(self._async_handle_visit))
+
+    @callback
+    def _handle_watcher_update(self) -> None:
+        """Ignore plain state updates: only visits change an event entity."""
+
+    @callback
+    def _async_handle_visit(self, detection: Detection) -> None:
+        attributes: dict[str, str | float] = {
+            ATTR_PLATE: detection.plate,
+            ATTR_CONFIDENCE: detection.confidence,
+            ATTR_CAMERA: detection.camera,
+        }
+        if owner := detection.classification.owner:
+            attributes[ATTR_OWNER] = owner
+        self._trigger_event(detection.category.value, attributes)
+        self.async_write_ha_state()

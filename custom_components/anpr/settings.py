@@ -1,0 +1,92 @@
+"""Typed views of the config entry's options.
+
+The options flow stores plain JSON (`options["cameras"]` keyed by camera entity id); the rest of
+the integration reads it only through these frozen dataclasses, so defaults live in one place
+and an option added later cannot break entries saved before it existed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .const import (
+    CONF_BURST_FRAMES,
+    CONF_BURST_INTERVAL,
+    CONF_CAMERAS,
+    CONF_COOLDOWN,
+    CONF_DEFAULT_REGION,
+    CONF_HOLD_TIME,
+    CONF_MIN_CONFIDENCE,
+    CONF_REGION,
+    CONF_REQUEST_TIMEOUT,
+    CONF_SCAN_INTERVAL,
+    CONF_TRIGGERS,
+    DEFAULT_BURST_FRAMES,
+    DEFAULT_BURST_INTERVAL,
+    DEFAULT_COOLDOWN,
+    DEFAULT_HOLD_TIME,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SCAN_INTERVAL,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSettings:
+    """How one watched camera is scanned and how its results are interpreted."""
+
+    entity_id: str
+    triggers: tuple[str, ...] = ()
+    """Entities whose change to an active state starts a burst (motion, occupancy...)."""
+    scan_interval: int = DEFAULT_SCAN_INTERVAL
+    """Seconds between unconditional bursts; 0 means only on triggers."""
+    burst_frames: int = DEFAULT_BURST_FRAMES
+    burst_interval: float = DEFAULT_BURST_INTERVAL
+    """Seconds between the frames of one burst."""
+    region: str | None = None
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    hold_time: int = DEFAULT_HOLD_TIME
+    """Seconds a vehicle counts as present after it was last seen."""
+    cooldown: int = DEFAULT_COOLDOWN
+    """Seconds in which the same plate at this camera is still the same visit."""
+
+    @classmethod
+    def from_options(cls, entity_id: str, options: Mapping[str, Any]) -> CameraSettings:
+        """Build from one camera's stored options, defaulting what is missing."""
+        return cls(
+            entity_id=entity_id,
+            triggers=tuple(options.get(CONF_TRIGGERS, ())),
+            scan_interval=int(options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)),
+            burst_frames=int(options.get(CONF_BURST_FRAMES, DEFAULT_BURST_FRAMES)),
+            burst_interval=float(options.get(CONF_BURST_INTERVAL, DEFAULT_BURST_INTERVAL)),
+            region=options.get(CONF_REGION) or None,
+            min_confidence=float(options.get(CONF_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE)),
+            hold_time=int(options.get(CONF_HOLD_TIME, DEFAULT_HOLD_TIME)),
+            cooldown=int(options.get(CONF_COOLDOWN, DEFAULT_COOLDOWN)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySettings:
+    """All options of one config entry."""
+
+    cameras: Mapping[str, CameraSettings]
+    request_timeout: int = DEFAULT_REQUEST_TIMEOUT
+    default_region: str | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> EntrySettings:
+        """Build from `entry.options`."""
+        cameras: Mapping[str, Mapping[str, Any]] = options.get(CONF_CAMERAS, {})
+        return cls(
+            cameras={
+                entity_id: CameraSettings.from_options(entity_id, camera)
+                for entity_id, camera in cameras.items()
+            },
+            request_timeout=int(options.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
+            default_region=options.get(CONF_DEFAULT_REGION) or None,
+        )

@@ -1,0 +1,194 @@
+"""A fake anpr inference service: a real aiohttp server on 127.0.0.1 speaking API v1.
+
+It answers exactly like the contract in `notes/api.md` says, with knobs to make it misbehave
+(wrong key, queued error answers, junk JSON, being down), and records what it was sent so tests
+can check the integration's requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+INSTANCE_ID = "0123456789abcdef0123456789abcdef"
+API_KEY = "secret-key-123"
+# A tiny valid JPEG header is enough for a crop: the integration stores the bytes as they are.
+CROP_JPEG = b"\xff\xd8\xff\xe0crop-of-the-plate\xff\xd9"
+
+
+def plate_json(
+    text: str,
+    confidence: float = 0.95,
+    char_confidences: list[float] | None = None,
+    *,
+    crop: bytes | None = CROP_JPEG,
+    box: tuple[int, int, int, int] = (528, 412, 690, 464),
+) -> dict[str, Any]:
+    """Build one plate of a `/v1/recognize` answer."""
+    plate: dict[str, Any] = {
+        "text": text,
+        "normalized": text,
+        "confidence": confidence,
+        "char_confidences": char_confidences
+        if char_confidences is not None
+        else [confidence] * len(text),
+        "detection_confidence": 0.9,
+        "box": dict(zip(("x1", "y1", "x2", "y2"), box, strict=True)),
+        "format": None,
+        "region": None,
+    }
+    if crop is not None:
+        plate["crop"] = base64.b64encode(crop).decode()
+    return plate
+
+
+def recognition_json(*plates: dict[str, Any], total_ms: float = 56.0) -> dict[str, Any]:
+    """Build a whole `/v1/recognize` answer."""
+    return {
+        "plates": list(plates),
+        "image": {"width": 1280, "height": 720},
+        "timings_ms": {"decode": 3.1, "detect": 40.2, "ocr": 12.0, "total": total_ms},
+        "models": {"detector": "fake-detector", "ocr": "fake-ocr"},
+    }
+
+
+def health_json(*, auth_required: bool = True, version: str = "0.1.0") -> dict[str, Any]:
+    """Build a `/v1/health` answer."""
+    return {
+        "service": "anpr-inference",
+        "status": "ok",
+        "version": version,
+        "instance_id": INSTANCE_ID,
+        "models": {
+            "detector": {"name": "fake-detector", "source": "embedded", "path": "/x/det.onnx"},
+            "ocr": {"name": "fake-ocr", "source": "file", "path": "/x/ocr.onnx"},
+        },
+        "workers": 1,
+        "queue": {"pending": 0, "max": 8},
+        "auth_required": auth_required,
+    }
+
+
+def error_json(code: str, message: str) -> dict[str, Any]:
+    """Build the service's error body."""
+    return {"error": {"code": code, "message": message}}
+
+
+@dataclass
+class Answer:
+    """A scripted answer: status, body (JSON-encodable or raw bytes) and headers."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Request:
+    """What the fake service received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+class FakeAnprService:
+    """The fake service; start with `await start()`, stop with `await close()`."""
+
+    def __init__(self) -> None:
+        """Answer like a healthy service that needs `API_KEY` and reads `AYO9034`."""
+        self.api_key: str | None = API_KEY
+        self.health: dict[str, Any] = health_json()
+        self.health_answers: list[Answer] = []
+        self.recognize_answers: list[Answer] = []
+        self.default_recognition: dict[str, Any] = recognition_json(plate_json("AYO9034"))
+        self.down = False
+        self.requests: list[Request] = []
+        app = web.Application()
+        app.router.add_get("/v1/health", self._health)
+        app.router.add_get("/v1/openapi.json", self._openapi)
+        app.router.add_post("/v1/recognize", self._recognize)
+        self._server = TestServer(app, host="127.0.0.1")
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return str(self._server.make_url("")).rstrip("/")
+
+    @property
+    def recognize_requests(self) -> list[Request]:
+        """The `/v1/recognize` requests received."""
+        return [r for r in self.requests if r.path == "/v1/recognize"]
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        """Stop listening."""
+        await self._server.close()
+
+    async def _record(self, request: web.Request) -> None:
+        self.requests.append(
+            Request(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+                body=await request.read(),
+            )
+        )
+
+    def _authorized(self, request: web.Request) -> bool:
+        return self.api_key is None or (
+            request.headers.get("Authorization") == f"Bearer {self.api_key}"
+        )
+
+    @staticmethod
+    async def _answer(answer: Answer) -> web.StreamResponse:
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        if isinstance(answer.body, bytes):
+            return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
+        return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+
+    def _unauthorized(self) -> web.StreamResponse:
+        return web.json_response(
+            error_json("unauthorized", "missing or wrong API key"),
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    async def _health(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        if self.down:
+            return web.json_response(error_json("internal_error", "down"), status=500)
+        if self.health_answers:
+            return await self._answer(self.health_answers.pop(0))
+        return web.json_response({**self.health, "auth_required": self.api_key is not None})
+
+    async def _openapi(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        if self.down:
+            return web.json_response(error_json("internal_error", "down"), status=500)
+        if not self._authorized(request):
+            return self._unauthorized()
+        return web.json_response({"openapi": "3.1.0", "info": {"title": "anpr", "version": "1"}})
+
+    async def _recognize(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        if self.down:
+            return web.json_response(error_json("internal_error", "down"), status=500)
+        if not self._authorized(request):
+            return self._unauthorized()
+        if self.recognize_answers:
+            return await self._answer(self.recognize_answers.pop(0))
+        return web.json_response(self.default_recognition)

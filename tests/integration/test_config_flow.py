@@ -1,0 +1,303 @@
+"""Config flow: user setup, add-on discovery, re-authentication and reconfiguration."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import SOURCE_HASSIO, SOURCE_USER
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.anpr.config_flow import normalize_url
+from custom_components.anpr.const import CONF_ADDON_SLUG, DOMAIN
+
+from .fakes import API_KEY, INSTANCE_ID, Answer, FakeAnprService, health_json
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from homeassistant.core import HomeAssistant
+
+OTHER_INSTANCE = "f" * 32
+
+
+@pytest.fixture(autouse=True)
+def mock_setup_entry() -> Generator[AsyncMock]:
+    """Keep created entries from setting up: these tests are about the flow."""
+    with patch("custom_components.anpr.async_setup_entry", return_value=True) as mock:
+        yield mock
+
+
+def discovery(service: FakeAnprService, api_key: str | None = API_KEY) -> HassioServiceInfo:
+    host, port = service.url.removeprefix("http://").split(":")
+    return HassioServiceInfo(
+        config={"host": host, "port": int(port), "api_key": api_key},
+        name="ANPR inference",
+        slug="abcd1234_anpr",
+        uuid="1234",
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("192.168.1.5", "http://192.168.1.5:8756"),
+        (" anpr.local:9000 ", "http://anpr.local:9000"),
+        ("https://anpr.example.org/", "https://anpr.example.org"),
+        ("http://10.0.0.2:8756/prefix/", "http://10.0.0.2:8756/prefix"),
+        ("ftp://host", None),
+        ("http://", None),
+        ("http://[::1", None),
+    ],
+)
+def test_normalize_url(raw: str, expected: str | None) -> None:
+    assert normalize_url(raw) == expected
+
+
+async def test_user_flow(hass: HomeAssistant, anpr_service: FakeAnprService) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "ANPR (127.0.0.1)"
+    assert result["data"] == {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    assert result["result"].unique_id == INSTANCE_ID
+
+
+async def test_user_flow_without_key(hass: HomeAssistant, anpr_service: FakeAnprService) -> None:
+    anpr_service.api_key = None
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url.removeprefix("http://")}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_URL: anpr_service.url, CONF_API_KEY: None}
+    # The key is only checked when the service asks for one.
+    assert [r.path for r in anpr_service.requests] == ["/v1/health"]
+
+
+@pytest.mark.parametrize(
+    ("break_it", "error"),
+    [
+        (lambda s: setattr(s, "down", True), "cannot_connect"),
+        (lambda s: setattr(s, "api_key", "another-key"), "invalid_auth"),
+        (lambda s: s.health_answers.append(Answer(body={"service": "frigate"})), "not_anpr"),
+        (lambda s: s.health_answers.append(Answer(404, b"<html>nope</html>")), "not_anpr"),
+    ],
+)
+async def test_user_flow_errors_then_success(
+    hass: HomeAssistant, anpr_service: FakeAnprService, break_it: object, error: str
+) -> None:
+    assert callable(break_it)
+    break_it(anpr_service)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    anpr_service.down = False
+    anpr_service.api_key = API_KEY
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_user_flow_unexpected_error(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with patch(
+        "custom_components.anpr.config_flow.AnprClient.health", side_effect=RuntimeError("bug")
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+        )
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_user_flow_invalid_url(hass: HomeAssistant, anpr_service: FakeAnprService) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: "ftp://example.org", CONF_API_KEY: API_KEY}
+    )
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+    assert anpr_service.requests == []
+
+
+async def test_user_flow_already_configured_updates_url(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=INSTANCE_ID,
+        data={CONF_URL: "http://old-host:8756", CONF_API_KEY: API_KEY},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_URL] == anpr_service.url
+
+
+async def test_hassio_discovery(hass: HomeAssistant, anpr_service: FakeAnprService) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery(anpr_service)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "hassio_confirm"
+    assert result["description_placeholders"] == {"addon": "ANPR inference"}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "ANPR inference"
+    assert result["data"] == {
+        CONF_URL: anpr_service.url,
+        CONF_API_KEY: API_KEY,
+        CONF_ADDON_SLUG: "abcd1234_anpr",
+    }
+    assert result["result"].unique_id == INSTANCE_ID
+
+
+async def test_hassio_discovery_already_configured(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=INSTANCE_ID, data={CONF_URL: "http://old:1", CONF_API_KEY: None}
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery(anpr_service)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_URL] == anpr_service.url
+    assert entry.data[CONF_API_KEY] == API_KEY
+
+
+@pytest.mark.parametrize(
+    ("api_key", "down", "reason"),
+    [(API_KEY, True, "cannot_connect"), ("wrong-key-1", False, "invalid_auth")],
+)
+async def test_hassio_discovery_fails(
+    hass: HomeAssistant,
+    anpr_service: FakeAnprService,
+    api_key: str,
+    down: bool,
+    reason: str,
+) -> None:
+    anpr_service.down = down
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery(anpr_service, api_key)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
+async def test_hassio_discovery_incomplete(hass: HomeAssistant) -> None:
+    info = HassioServiceInfo(config={"host": "x"}, name="ANPR", slug="anpr", uuid="1")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_anpr"
+
+
+@pytest.fixture
+def entry(hass: HomeAssistant, anpr_service: FakeAnprService) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="ANPR (127.0.0.1)",
+        unique_id=INSTANCE_ID,
+        data={CONF_URL: anpr_service.url, CONF_API_KEY: "old-key-123"},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def test_reauth(
+    hass: HomeAssistant, anpr_service: FakeAnprService, entry: MockConfigEntry
+) -> None:
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_API_KEY] == API_KEY
+    await hass.async_block_till_done()
+
+
+async def test_reauth_wrong_service(
+    hass: HomeAssistant, anpr_service: FakeAnprService, entry: MockConfigEntry
+) -> None:
+    anpr_service.health = {**health_json(), "instance_id": OTHER_INSTANCE}
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_service"
+    assert entry.data[CONF_API_KEY] == "old-key-123"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, anpr_service: FakeAnprService, entry: MockConfigEntry
+) -> None:
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: "gopher://nowhere", CONF_API_KEY: API_KEY}
+    )
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+
+    anpr_service.down = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    anpr_service.down = False
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url + "/", CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_other_service(
+    hass: HomeAssistant, anpr_service: FakeAnprService, entry: MockConfigEntry
+) -> None:
+    anpr_service.health = {**health_json(), "instance_id": OTHER_INSTANCE}
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_service"
