@@ -41,7 +41,12 @@ class ProposalSettings:
     """
 
     max_side: int = 960
-    """The image is scaled so its longer side is at most this before detection."""
+    """The image is scaled so its longer side is at most this before detection (never up)."""
+    fine_max_side: int = 1280
+    """The second, finer look (see `predict_fine`). Plates are small in a driveway camera's
+    frame: at 960 the detector misses a fifth of the US benchmark's plates that it finds at
+    1280, but takes half the time, so the finer look is only taken when the first finds no
+    convincing plate."""
     grow_x: float = 0.08
     grow_up: float = 0.42
     grow_down: float = 0.18
@@ -81,9 +86,9 @@ class TextPlateProposer(BaseDetector):  # type: ignore[misc]
             use_dilation=True,
         )
 
-    def _prepare(self, frame: Image) -> npt.NDArray[np.float32]:
+    def _prepare(self, frame: Image, max_side: int) -> npt.NDArray[np.float32]:
         h, w = frame.shape[:2]
-        scale = min(1.0, self.settings.max_side / max(h, w))
+        scale = min(1.0, max_side / max(h, w))
         # The network needs sides that are multiples of 32.
         rh = max(32, round(h * scale / 32) * 32)
         rw = max(32, round(w * scale / 32) * 32)
@@ -93,8 +98,17 @@ class TextPlateProposer(BaseDetector):  # type: ignore[misc]
 
     def predict(self, frame: Image) -> list[DetectionResult]:
         """Return plate-sized proposals, most confident first."""
+        return self._proposals(frame, self.settings.max_side)
+
+    def predict_fine(self, frame: Image) -> list[DetectionResult] | None:
+        """Look again at a finer scale; None when the image is too small for that to differ."""
+        if max(frame.shape[:2]) <= self.settings.max_side:
+            return None
+        return self._proposals(frame, self.settings.fine_max_side)
+
+    def _proposals(self, frame: Image, max_side: int) -> list[DetectionResult]:
         h, w = frame.shape[:2]
-        pred = self._session.run(None, {self._input: self._prepare(frame)})[0]
+        pred = self._session.run(None, {self._input: self._prepare(frame, max_side)})[0]
         quads, scores = self._post(pred, (h, w))
         s = self.settings
         found: list[DetectionResult] = []

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from fast_alpr.base import BaseDetector
+    from open_image_models.detection.core.base import BoundingBox, DetectionResult
 
     from .config import ServiceConfig
 
@@ -69,6 +70,20 @@ class EngineSettings:
     max_length: int = 10
     overlap_iou: float = 0.3
     """Proposals overlapping more than this are the same plate; the best read wins."""
+    crop_variants: tuple[tuple[float, float, float], ...] = (
+        (0.0, 0.0, 0.0),
+        (-0.035, -0.105, -0.05),
+        (0.05, 0.11, 0.075),
+    )
+    """The most promising proposals are read again from other crops (sideways, upward and
+    downward growth as a fraction of the box's width/height; negative shrinks) and the best
+    reading is kept: a box a few pixels off clips a character or takes in a frame's
+    lettering, and another crop usually doesn't. The first variant is the detector's box."""
+    refine_top: int = 3
+    """How many proposals, best first, get the extra crops (each crop costs one OCR read)."""
+    convincing: float = 0.95
+    """A format-valid read at least this confident ends the search; below it, a detector
+    that can look closer (`predict_fine`) gets a second, finer look."""
 
 
 @dataclass(slots=True)
@@ -79,11 +94,22 @@ class _Candidate:
     fmt: str | None
     region: str | None
     box: Box
+    source: BoundingBox
+    """The detector's box this crop was cut around."""
     detection_confidence: float
 
     @property
     def confidence(self) -> float:
         return float(np.mean(self.confidences)) if self.confidences else 0.0
+
+
+def _score(c: _Candidate) -> float:
+    """Rank candidates.
+
+    A read that fits a plate format is far more likely a plate than stray text of the same
+    confidence.
+    """
+    return c.confidence * (1.0 if c.fmt is not None else 0.85)
 
 
 class RecognitionEngine:
@@ -125,40 +151,69 @@ class RecognitionEngine:
         start = time.perf_counter()
         height, width = image.shape[:2]
         detections = self.detector.predict(image)
-        detected = time.perf_counter()
-
-        boxes: list[Box] = []
-        patches: list[Image] = []
-        for det in detections:
-            bb = det.bounding_box
-            box = Box(max(0, bb.x1), max(0, bb.y1), min(width, bb.x2), min(height, bb.y2))
-            if box.width < 4 or box.height < 4:
-                continue
-            boxes.append(box)
-            patches.append(image[box.y1 : box.y2, box.x1 : box.x2])
-        reads = self.ocr.read_batch(patches)
-
-        candidates = [
-            cand
-            for det, box, read in zip(detections, boxes, reads, strict=False)
-            if (cand := self._candidate(read, box, det.confidence, region)) is not None
-        ]
+        detect_ms = (time.perf_counter() - start) * 1000
+        candidates = self._read_proposals(image, detections, region)
+        fine = getattr(self.detector, "predict_fine", None)
+        if fine is not None and not any(
+            c.fmt is not None and c.confidence >= self.settings.convincing for c in candidates
+        ):
+            began = time.perf_counter()
+            closer: list[DetectionResult] | None = fine(image)
+            detect_ms += (time.perf_counter() - began) * 1000
+            if closer is not None:
+                candidates += self._read_proposals(image, closer, region)
         chosen = self._merge(candidates)
         plates = tuple(
             self._plate(c, image if crops else None)
             for c in chosen
             if c.confidence >= min_confidence
         )
-        done = time.perf_counter()
-        timings = Timings(
-            detect=(detected - start) * 1000,
-            ocr=(done - detected) * 1000,
-            total=(done - start) * 1000,
-        )
+        total_ms = (time.perf_counter() - start) * 1000
+        timings = Timings(detect=detect_ms, ocr=total_ms - detect_ms, total=total_ms)
         return RecognitionResult(plates=plates, width=width, height=height, timings=timings)
 
+    def _read_proposals(
+        self, image: Image, detections: Sequence[DetectionResult], region: str | None
+    ) -> list[_Candidate]:
+        """Read every proposal, then other crops of the best few (see `crop_variants`)."""
+        base, extra = self.settings.crop_variants[0], self.settings.crop_variants[1:]
+        candidates = self._read(
+            image, [(d.bounding_box, d.confidence, base) for d in detections], region
+        )
+        best = sorted(candidates, key=_score, reverse=True)[: self.settings.refine_top]
+        candidates += self._read(
+            image, [(c.source, c.detection_confidence, v) for c in best for v in extra], region
+        )
+        return candidates
+
+    def _read(
+        self,
+        image: Image,
+        crops: Sequence[tuple[BoundingBox, float, tuple[float, float, float]]],
+        region: str | None,
+    ) -> list[_Candidate]:
+        """OCR one crop per (proposal, variant) in one batch; keep plausible candidates."""
+        height, width = image.shape[:2]
+        boxes: list[tuple[Box, BoundingBox, float]] = []
+        for bb, conf, (grow_x, grow_up, grow_down) in crops:
+            dx, bh = (bb.x2 - bb.x1) * grow_x, bb.y2 - bb.y1
+            box = Box(
+                max(0, round(bb.x1 - dx)),
+                max(0, round(bb.y1 - bh * grow_up)),
+                min(width, round(bb.x2 + dx)),
+                min(height, round(bb.y2 + bh * grow_down)),
+            )
+            if box.width >= 4 and box.height >= 4:
+                boxes.append((box, bb, conf))
+        reads = self.ocr.read_batch([image[b.y1 : b.y2, b.x1 : b.x2] for b, _, _ in boxes])
+        return [
+            cand
+            for (box, bb, conf), read in zip(boxes, reads, strict=True)
+            if (cand := self._candidate(read, box, bb, conf, region)) is not None
+        ]
+
     def _candidate(
-        self, read: OcrRead, box: Box, det_conf: float, region: str | None
+        self, read: OcrRead, box: Box, source: BoundingBox, det_conf: float, region: str | None
     ) -> _Candidate | None:
         text = normalize_plate(read.text)
         if len(text) != len(read.text):
@@ -176,20 +231,21 @@ class RecognitionEngine:
         )
         if match is not None:
             return _Candidate(
-                read, match.text, match.char_confidences, match.format, match.region, box, det_conf
+                read,
+                match.text,
+                match.char_confidences,
+                match.format,
+                match.region,
+                box,
+                source,
+                det_conf,
             )
-        return _Candidate(read, text, read.char_confidences, None, None, box, det_conf)
+        return _Candidate(read, text, read.char_confidences, None, None, box, source, det_conf)
 
     def _merge(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
         """Best first; drop candidates that overlap a better one or repeat its text."""
-
-        def score(c: _Candidate) -> float:
-            # A read that fits a plate format is far more likely to be a plate than stray
-            # text of the same confidence.
-            return c.confidence * (1.0 if c.fmt is not None else 0.85)
-
         kept: list[_Candidate] = []
-        for cand in sorted(candidates, key=score, reverse=True):
+        for cand in sorted(candidates, key=_score, reverse=True):
             if any(
                 cand.text == k.text or cand.box.iou(k.box) > self.settings.overlap_iou for k in kept
             ):
