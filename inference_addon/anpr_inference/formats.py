@@ -14,7 +14,7 @@ either). A format with optional parts (`uk_prefix` has one to three digits) is s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 import string
 from typing import TYPE_CHECKING, Any, Final
@@ -70,6 +70,12 @@ TABLE_CORRECTION_PENALTY: Final = 0.8
 # over 37 symbols puts ~0.027 on each when it knows nothing), so its best in-class pick is
 # noise and the look-alike table decides instead.
 MIN_CLASS_PROBABILITY: Final = 0.02
+
+# Characters a region's plates don't carry, mapped to the one they are printed like. Most US
+# states leave the letter O out of their serial formats and many draw O and 0 from one glyph,
+# so an O read on a US plate is taken as a zero. Vanity plates are the rare exception; the
+# integration's matcher treats O and 0 as look-alikes either way, so a gate still matches.
+REGION_READING_RULES: Final[dict[str, dict[str, str]]] = {"us": {"O": "0"}}
 
 _CLASSES: Final = frozenset("LDA")
 
@@ -334,7 +340,9 @@ def match_format(
     fits exactly, trying every region's specific formats (in `REGIONS` order, then each
     region's preference order) before the generic catch-alls; None when none fits.
 
-    With a region, every format of that region with the text's length is tried, correcting
+    With a region, the region's reading rules apply first (`REGION_READING_RULES`: on US
+    plates O is read as 0); then every format of that region with the text's length is tried,
+    correcting
     characters of the wrong class to their most likely (or look-alike) character of the right
     class. The fewest corrections win; on a tie, the format that changes the characters the
     OCR was least sure of; then the region's preference order. None when no format can be
@@ -344,6 +352,11 @@ def match_format(
     reading = _reading(text, char_confidences, char_probs, alphabet)
     if not reading.text:
         return None
+    ruled = 0
+    if key in REGION_READING_RULES:
+        rules = REGION_READING_RULES[key]
+        ruled = sum(ch in rules for ch in reading.text)
+        reading = replace(reading, text="".join(rules.get(ch, ch) for ch in reading.text))
     if key is None:
         for fmt in _ALL_FORMATS:
             if fmt.fits(reading.text):
@@ -360,4 +373,7 @@ def match_format(
         candidate = (match.corrections, changed_confidence, order, match)
         if best is None or candidate[:3] < best[:3]:
             best = candidate
-    return best[3] if best is not None else None
+    if best is None:
+        return None
+    # Characters changed by the region's reading rules are corrections too.
+    return replace(best[3], corrections=best[3].corrections + ruled) if ruled else best[3]

@@ -84,7 +84,7 @@ def test_normalize_plate(raw: str, expected: str) -> None:
         ("M AB 1234", "eu", "eu_generic"),
         ("AB-123-CD", "eu", "eu_generic"),
         ("7ABC123", "us", "us_generic"),
-        ("GO BEARS", "us", "us_generic"),
+        ("GR8 BEARS", "us", "us_generic"),
         ("AB", "us", "us_generic"),
     ],
 )
@@ -373,3 +373,14 @@ def test_match_properties_with_probs(text: str, region: str, data: st.DataObject
     assert len(changed) == match.corrections
     for i in changed:
         assert (text[i] in DIGITS) != (match.text[i] in DIGITS)
+
+
+def test_us_reads_letter_o_as_zero() -> None:
+    """US plates carry no letter O: a read O becomes 0, and only with the us region."""
+    match = match_format("HLOKTY1", "us")
+    assert match is not None
+    assert match.text == "HL0KTY1"
+    assert match.corrections == 1
+    assert match_format("HLOKTY1") is not None
+    assert match_format("HLOKTY1").text == "HLOKTY1"  # type: ignore[union-attr]
+    assert match_format("OEL1145", "br").text == "OEL1145"  # type: ignore[union-attr]
