@@ -750,9 +750,9 @@ def _confidence(value: str) -> float:
 
 def _region(value: str) -> str:
     key = value.strip().lower()
-    if key != "auto" and key not in REGIONS:
+    if key not in ("auto", "none") and key not in REGIONS:
         raise argparse.ArgumentTypeError(
-            f"unknown region {value!r}; use auto or one of {', '.join(REGIONS)}"
+            f"unknown region {value!r}; use auto, none or one of {', '.join(REGIONS)}"
         )
     return key
 
@@ -790,8 +790,9 @@ def add_parser(
     parser.add_argument(
         "--region",
         type=_region,
-        help="plate region hint (br, eu, in, nz, uk, us), or auto: each folder's name "
-        "when it is a region (default: the default_region setting)",
+        help="plate region hint (br, eu, in, nz, uk, us); none; or auto: each folder's "
+        "name when it is a region, as a user sets the region of their cameras (default: the "
+        "default_region setting, else auto)",
     )
     parser.add_argument(
         "--min-confidence",
@@ -839,7 +840,9 @@ def run_with_engine(
 
     Returns 0, 1 when some images could not be read, 2 when `--failures` cannot be written.
     """
-    region = args.region if args.region is not None else config.default_region
+    region = args.region if args.region is not None else (config.default_region or "auto")
+    if region == "none":
+        region = None
     if region is not None and region != "auto" and region not in REGIONS:
         print(f"error: unknown region {region!r}; use one of {', '.join(REGIONS)}", file=sys.stderr)
         return 2
