@@ -70,6 +70,14 @@ class EngineSettings:
     max_length: int = 10
     overlap_iou: float = 0.3
     """Proposals overlapping more than this are the same plate; the best read wins."""
+    second_plate_confidence: float = 0.9
+    """A second (third...) plate in the same image must be read at least this confidently:
+    the best read is the answer, and a weak extra is nearly always a sign, a sticker or a
+    badge — each would become an "unknown vehicle" in Home Assistant."""
+    surround: tuple[float, float] = (0.25, 1.0)
+    """Text centred within this margin (fractions of a kept plate's width, height) around a
+    better plate is that plate's surround: a dealer's frame, the city line of a Brazilian
+    plate, a state name. It is never a second car's plate, which can't be that close."""
     crop_variants: tuple[tuple[float, float, float], ...] = (
         (0.0, 0.0, 0.0),
         (-0.035, -0.105, -0.05),
@@ -246,12 +254,23 @@ class RecognitionEngine:
         """Best first; drop candidates that overlap a better one or repeat its text."""
         kept: list[_Candidate] = []
         for cand in sorted(candidates, key=_score, reverse=True):
+            if kept and cand.confidence < self.settings.second_plate_confidence:
+                continue
             if any(
-                cand.text == k.text or cand.box.iou(k.box) > self.settings.overlap_iou for k in kept
+                cand.text == k.text
+                or cand.box.iou(k.box) > self.settings.overlap_iou
+                or self._surrounds(k.box, cand.box)
+                for k in kept
             ):
                 continue
             kept.append(cand)
         return kept
+
+    def _surrounds(self, plate: Box, other: Box) -> bool:
+        """Whether `other` lies in the surround of `plate` (see `EngineSettings.surround`)."""
+        mx, my = plate.width * self.settings.surround[0], plate.height * self.settings.surround[1]
+        cx, cy = (other.x1 + other.x2) / 2, (other.y1 + other.y2) / 2
+        return plate.x1 - mx <= cx <= plate.x2 + mx and plate.y1 - my <= cy <= plate.y2 + my
 
     @staticmethod
     def _plate(cand: _Candidate, image: Image | None) -> PlateRead:
