@@ -133,11 +133,11 @@ def _recognize(args: argparse.Namespace, config: ServiceConfig) -> int:
             image = decode_image(Path(path).read_bytes(), max_pixels=config.max_pixels)
         except (OSError, ImageError) as err:
             print(f"{path}: error: {err}", file=sys.stderr)
-            documents.append({"image": str(path), "error": str(err)})
+            documents.append({"file": str(path), "error": str(err)})
             failed = True
             continue
         result = engine.recognize(image, region=region, min_confidence=min_conf)
-        documents.append({"image": str(path), **result.as_dict()})
+        documents.append({"file": str(path), **result.as_dict()})
         if not args.json:
             plates = (
                 ", ".join(f"{p.normalized} ({p.confidence:.0%})" for p in result.plates)
@@ -175,9 +175,10 @@ def make_parser() -> argparse.ArgumentParser:
     recognize.add_argument("--json", action="store_true", help="print JSON")
     recognize.set_defaults(func=_recognize)
 
-    from . import bench  # noqa: PLC0415
+    from . import bench, load  # noqa: PLC0415
 
     _add_flags(bench.add_parser(sub), _MODEL_FLAGS)
+    _add_flags(load.add_parser(sub), _MODEL_FLAGS)
     return parser
 
 

@@ -1,0 +1,156 @@
+"""The recognition engine with the real models on real photos.
+
+The embedded PP-OCRv4 detector (no download) and the shared `cct_xs_v1_global` OCR model are
+the offline pipeline every installation can fall back to; these tests pin what it reads.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fast_alpr import ALPR
+import numpy as np
+import pytest
+
+from anpr_inference.config import ServiceConfig
+from anpr_inference.detectors import ProposalSettings, TextPlateProposer
+from anpr_inference.engine import EngineSettings, RecognitionEngine, create_engine
+from anpr_inference.imaging import decode_image
+from anpr_inference.models import embedded_model_dir
+from anpr_inference.ocr import PlateOCR, TextLineOCR
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# A fixed sample (the first photos of each folder, in name order) and what they show; the
+# benchmark command measures the whole dataset.
+SAMPLE = {
+    "br/AYO9034.jpg": "AYO9034",
+    "br/AZJ6991.jpg": "AZJ6991",
+    "br/GWT2180.jpg": "GWT2180",
+    "br/HPM9362.jpg": "HPM9362",
+    "us/0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.jpg": "YG9X2G",
+    "us/12c6cb72-3ea3-49e7-b381-e0cdfc5e8960.jpg": "0SG719",
+    "us/1e241dc8-8f18-4955-8988-03a0ab49f813.jpg": "CCLVN3",
+    "us/21d8c31d-3deb-494b-9c63-c0223306fd82.jpg": "2DA044",
+}
+
+
+@pytest.fixture(scope="module")
+def engine(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RecognitionEngine:
+    """Build the offline pipeline: embedded text detector, shared plate OCR model."""
+    config = ServiceConfig(
+        detector="embedded",
+        ocr="file",
+        ocr_path=models_dir / "cct_xs_v1_global.onnx",
+        model_dir=tmp_path_factory.mktemp("models"),
+        allow_download=False,
+    )
+    built = create_engine(config)
+    built.warm_up()
+    return built
+
+
+def _load(dataset_dir: Path, name: str) -> np.ndarray:
+    return decode_image((dataset_dir / name).read_bytes(), max_pixels=40_000_000)
+
+
+@pytest.mark.parametrize(("name", "plate"), SAMPLE.items())
+def test_reads_the_plate(
+    engine: RecognitionEngine, dataset_dir: Path, name: str, plate: str
+) -> None:
+    result = engine.recognize(_load(dataset_dir, name), region=name.split("/", maxsplit=1)[0])
+    assert result.plates, f"no plate found in {name}"
+    best = result.plates[0]
+    assert best.normalized == plate
+    assert len(best.char_confidences) == len(plate)
+    assert 0.5 < best.confidence <= 1.0
+    assert best.box.width > 0
+    assert best.box.height > 0
+    assert result.timings.total >= result.timings.detect > 0
+
+
+def test_models_are_reported(engine: RecognitionEngine) -> None:
+    assert engine.models["detector"].source == "embedded"
+    assert engine.models["ocr"].source == "file"
+    assert engine.models["ocr"].name
+
+
+def test_format_and_region_of_a_brazilian_plate(
+    engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    best = engine.recognize(_load(dataset_dir, "br/AYO9034.jpg"), region="br").plates[0]
+    assert (best.format, best.region) == ("br_old", "br")
+
+
+def test_crops_are_jpeg(engine: RecognitionEngine, dataset_dir: Path) -> None:
+    result = engine.recognize(_load(dataset_dir, "br/AYO9034.jpg"), crops=True)
+    crop = result.plates[0].crop_jpeg
+    assert crop is not None
+    assert crop.startswith(b"\xff\xd8")
+    assert engine.recognize(_load(dataset_dir, "br/AYO9034.jpg")).plates[0].crop_jpeg is None
+
+
+def test_min_confidence_drops_plates(engine: RecognitionEngine, dataset_dir: Path) -> None:
+    image = _load(dataset_dir, "br/AYO9034.jpg")
+    assert engine.recognize(image, min_confidence=0.0).plates
+    assert not engine.recognize(image, min_confidence=1.01).plates
+
+
+def test_blank_image_has_no_plate(engine: RecognitionEngine) -> None:
+    result = engine.recognize(np.full((600, 800, 3), 200, dtype=np.uint8))
+    assert result.plates == ()
+    assert (result.width, result.height) == (800, 600)
+
+
+def test_small_image_gets_no_second_look(models_dir: Path, dataset_dir: Path) -> None:
+    """Images no larger than the first look's scale can't gain from a finer one."""
+    detector = TextPlateProposer(embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx")
+    small = np.full((480, 640, 3), 127, dtype=np.uint8)
+    assert detector.predict_fine(small) is None
+    big = _load(dataset_dir, "us/0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.jpg")
+    assert detector.predict_fine(big) is not None
+
+
+def test_second_plates_need_a_confident_read(engine: RecognitionEngine, dataset_dir: Path) -> None:
+    """A weak extra read (a sign, a sticker) is not reported as a second vehicle."""
+    image = _load(dataset_dir, "us/22e54a62-57a8-4a0a-88c1-4b9758f67651.jpg")
+    strict = engine.recognize(image)
+    lenient = RecognitionEngine(
+        engine.detector,
+        engine.ocr,
+        engine.models,
+        EngineSettings(second_plate_confidence=0.0, surround=(0.0, 0.0)),
+    ).recognize(image)
+    assert [p.normalized for p in strict.plates] == ["SL7C6S"]
+    assert len(lenient.plates) > 1
+    assert all(p.confidence >= 0.9 for p in strict.plates[1:])
+
+
+def test_pluggable_into_fast_alpr(models_dir: Path, dataset_dir: Path) -> None:
+    """The detector and OCR are fast-alpr BaseDetector/BaseOCR: fast_alpr.ALPR runs them."""
+    alpr = ALPR(
+        detector=TextPlateProposer(
+            embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx", settings=ProposalSettings()
+        ),
+        ocr=PlateOCR(
+            models_dir / "cct_xs_v1_global.onnx", models_dir / "cct_xs_v1_global_plate_config.yaml"
+        ),
+    )
+    results = alpr.predict(_load(dataset_dir, "br/AYO9034.jpg"))
+    texts = {r.ocr.text for r in results if r.ocr is not None}
+    assert "AYO9034" in texts
+    assert alpr.ocr.predict(np.zeros((0, 0, 3), dtype=np.uint8)) is None
+
+
+def test_embedded_text_recogniser_reads_a_plate(dataset_dir: Path) -> None:
+    """The fallback OCR that needs no plate model still reads a clear plate."""
+    models = embedded_model_dir()
+    engine = RecognitionEngine(
+        TextPlateProposer(models / "ch_PP-OCRv4_det_infer.onnx"),
+        TextLineOCR(models / "ch_PP-OCRv4_rec_infer.onnx"),
+        {},
+    )
+    result = engine.recognize(_load(dataset_dir, "br/AYO9034.jpg"), region="br")
+    assert result.plates[0].normalized == "AYO9034"
+    assert engine.ocr.read_batch([]) == []
