@@ -161,7 +161,9 @@ def build_openapi(
                             "image has more pixels than allowed (`image_too_large`)."
                         ),
                         "415": _error(
-                            "The body is not a JPEG, PNG or WebP image (`unsupported_media_type`)."
+                            "The body is not a JPEG, PNG or WebP image, or it is sent "
+                            "compressed (any `Content-Encoding` but `identity`) "
+                            "(`unsupported_media_type`)."
                         ),
                         "500": {"$ref": _RESPONSES + "InternalError"},
                         "503": {

@@ -14,6 +14,9 @@ Design points, each there for a reason:
   message kept generic so no internals leak).
 - The body size limit holds for chunked uploads as well: bodies are read in chunks and
   refused with 413 as soon as they pass the limit, never buffered whole first.
+- Bodies are never decompressed (`Content-Encoding` gets 415): aiohttp would inflate each
+  network read whole before any limit applies, so a 2 MB gzip body would cost hundreds of
+  megabytes, and images are compressed already.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ import signal
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from aiohttp import BodyPartReader, hdrs, web
+from aiohttp import BodyPartReader, MultipartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from . import __version__
 from .config import ConfigError
@@ -71,7 +75,17 @@ RETRY_AFTER_SECONDS: Final = 1
 """What 503 answers tell clients to wait: one recognition takes well under a second."""
 SHUTDOWN_TIMEOUT: Final = 30.0
 """How long a graceful shutdown waits for in-flight requests (the Supervisor waits longer)."""
+LINGERING_TIME: Final = 2.0
+"""How long the unread rest of a refused body (413, 415, ...) is read and dropped.
+
+Reading it lets the client see the error instead of a reset connection; aiohttp's default of
+10 s is also how long a shutdown waits for such a connection when the client neither sends
+nor closes (aiohttp's own client does that), which is longer than the Supervisor waits
+before it kills the add-on.
+"""
 _READ_CHUNK: Final = 64 * 1024
+_MAX_MULTIPART_LINES: Final = 256
+"""Boundary and header lines a multipart body may have in all (real forms have a few dozen)."""
 _KNOWN_METHODS: Final = frozenset(hdrs.METH_ALL)
 _HTTP_ERROR_CODES: Final = {
     400: "invalid_parameter",
@@ -199,6 +213,8 @@ def create_app(config: ServiceConfig, engine: Recognizer, *, instance_id: str) -
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[_metrics_middleware, _error_middleware, _auth_middleware],
+        # Compressed bodies are refused, not inflated: see the module docstring.
+        handler_args={"auto_decompress": False, "lingering_time": LINGERING_TIME},
     )
     app[_STATE] = _State(
         config=config,
@@ -368,6 +384,13 @@ async def _recognize(request: web.Request) -> web.Response:
     content_type = request.content_type.lower()
     if content_type != MULTIPART and content_type not in _RAW_TYPES:
         raise _unsupported(f"Content-Type {content_type} is not accepted")
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "identity").strip().lower()
+    if encoding != "identity":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Content-Encoding {encoding[:50]} is not accepted; send the image uncompressed",
+        )
     if request.content_length is not None and request.content_length > config.max_body_bytes:
         raise _body_too_large(config.max_body_bytes)
     if state.executor is None:
@@ -389,6 +412,10 @@ async def _recognize(request: web.Request) -> web.Response:
             declared = content_type
         _check_image_type(declared, data)
         future = executor.submit(_work, state, data, options)
+    # The client closed the connection or ended the body before its declared length: a
+    # client's failure, answered (if it still listens) as such and not logged as ours.
+    except (ConnectionResetError, HttpProcessingError) as err:
+        raise ApiError(400, "invalid_image", "the body ended before it was complete") from err
     finally:
         if future is None:
             state.load.release()
@@ -486,7 +513,8 @@ async def _read_multipart(request: web.Request, limit: int) -> tuple[bytes, str 
     included, exactly like a raw upload.
     """
     try:
-        reader = await request.multipart()
+        content = cast("StreamReader", _MultipartContent(request.content, limit))
+        reader = MultipartReader(request.headers, content)
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 raise ApiError(400, "invalid_image", "nested multipart bodies are not supported")
@@ -500,12 +528,51 @@ async def _read_multipart(request: web.Request, limit: int) -> tuple[bytes, str 
             if keep:
                 return bytes(data), part.headers.get(hdrs.CONTENT_TYPE)
     # aiohttp's multipart reader signals malformed framing with these (a missing boundary
-    # parameter is a KeyError, a broken one a ValueError or a failed internal assertion).
-    except (ValueError, KeyError, AssertionError) as err:
+    # parameter is a KeyError, a broken one a ValueError or a failed internal assertion, a
+    # malformed part header an HttpProcessingError).
+    except (ValueError, KeyError, AssertionError, HttpProcessingError) as err:
+        reason = err.message if isinstance(err, HttpProcessingError) else err
         raise ApiError(
-            400, "invalid_image", f"malformed multipart/form-data body: {err}"[:200]
+            400, "invalid_image", f"malformed multipart/form-data body: {reason}"[:200]
         ) from err
     raise ApiError(400, "invalid_image", "the multipart form has no `image` field")
+
+
+class _MultipartContent:
+    """The request body as aiohttp's multipart parser sees it, with the service's limits.
+
+    The parser reads boundaries and part headers with `readline`, keeps every header line of
+    a part in a list and handles each line in Python on the event loop: unchecked, a 20 MB
+    body of short lines costs a gigabyte and blocks every other request (health included)
+    for seconds, and the lines before the first boundary are never counted against the body
+    limit. Here lines are capped and every read checks the limit; the rest is delegated.
+    """
+
+    def __init__(self, stream: StreamReader, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._lines = 0
+
+    async def readline(self) -> bytes:
+        self._lines += 1
+        if self._lines > _MAX_MULTIPART_LINES:
+            raise ApiError(
+                400,
+                "invalid_image",
+                "malformed multipart/form-data body: too many boundary or header lines",
+            )
+        return self._checked(await self._stream.readline())
+
+    async def read(self, n: int = -1) -> bytes:
+        return self._checked(await self._stream.read(n))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def _checked(self, data: bytes) -> bytes:
+        if self._stream.total_bytes > self._limit:
+            raise _body_too_large(self._limit)
+        return data
 
 
 def _check_image_type(declared: str | None, data: bytes) -> None:
