@@ -58,7 +58,7 @@ class ProposalSettings:
     box_threshold: float = 0.5
     pixel_threshold: float = 0.3
     unclip_ratio: float = 1.6
-    max_proposals: int = 24
+    max_proposals: int = 12
 
 
 class TextPlateProposer(BaseDetector):  # type: ignore[misc]
