@@ -1,7 +1,9 @@
 """ANPR: licence-plate recognition for Home Assistant.
 
 Watches cameras, sends snapshots to the anpr inference service (the add-on or any host running
-`anpr-inference`) and turns the plates it reads into entities, events and actions.
+`anpr-inference`) and turns the plates it reads into entities, events and actions. Reads are
+matched against the entry's plate registry (`registry.py`, `access.py`), each visit is kept in
+the entry's history (`history.py`), and a camera's gate opens only through `gate.py`.
 """
 
 from __future__ import annotations
@@ -12,18 +14,25 @@ from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.start import async_at_started
+from homeassistant.util import dt as dt_util
 
 from .api import AnprClient
-from .const import DOMAIN
+from .const import DOMAIN, HOUSEKEEPING_INTERVAL
 from .coordinator import AnprConfigEntry, AnprData, AnprHealthCoordinator
 from .entity import service_device_info, service_identifier
+from .gate import GateController
+from .history import async_get_history, async_remove_history
 from .issues import async_check_cameras, async_clear_issues
+from .registry import async_get_registry, async_remove_registry
 from .services import async_setup_services
 from .settings import EntrySettings
 from .watcher import CameraWatcher
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from homeassistant.helpers.typing import ConfigType
 
 __all__ = ["AnprConfigEntry", "AnprData"]
@@ -47,6 +56,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool:
     """Connect to the service, then start watching the configured cameras."""
     settings = EntrySettings.from_options(entry.options)
+    # The registry and history outlive a reload (the options flow edits the registry even
+    # while the entry is not loaded); load them before anything can classify a read.
+    registry = await async_get_registry(hass, entry.entry_id)
+    history = await async_get_history(hass, entry.entry_id)
+    history.async_configure(settings.history)
+    registry.async_purge(dt_util.utcnow())
     client = AnprClient(
         async_get_clientsession(hass),
         entry.data[CONF_URL],
@@ -58,13 +73,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
     # and ConfigEntryAuthFailed when the key is rejected (HA starts re-authentication).
     await coordinator.async_config_entry_first_refresh()
 
+    watchers = {
+        entity_id: CameraWatcher(hass, entry, camera)
+        for entity_id, camera in settings.cameras.items()
+    }
     entry.runtime_data = AnprData(
         client=client,
         coordinator=coordinator,
         settings=settings,
-        watchers={
-            entity_id: CameraWatcher(hass, entry, camera)
-            for entity_id, camera in settings.cameras.items()
+        registry=registry,
+        history=history,
+        watchers=watchers,
+        gates={
+            entity_id: GateController(hass, entry, watcher)
+            for entity_id, watcher in watchers.items()
         },
     )
     _async_update_devices(hass, entry)
@@ -77,9 +99,25 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
-    for watcher in entry.runtime_data.watchers.values():
+    for watcher in watchers.values():
+        entry.async_on_unload(watcher.async_add_visit_listener(history.async_record))
         watcher.async_start()
         entry.async_on_unload(watcher.async_stop)
+
+    @callback
+    def _async_housekeeping(now: datetime) -> None:
+        registry.async_purge(now)
+        history.async_purge(now)
+
+    entry.async_on_unload(
+        async_track_time_interval(
+            hass,
+            _async_housekeeping,
+            HOUSEKEEPING_INTERVAL,
+            name=f"anpr housekeeping {entry.title}",
+            cancel_on_shutdown=True,
+        )
+    )
 
     @callback
     def _async_started(hass: HomeAssistant) -> None:
@@ -98,6 +136,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
 async def async_unload_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool:
     """Stop watching and unload the entities."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
+    """Delete the entry's plate registry and visit history with it."""
+    await async_remove_registry(hass, entry.entry_id)
+    await async_remove_history(hass, entry.entry_id)
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: AnprConfigEntry) -> None:

@@ -1,18 +1,44 @@
-"""The access decision: what a plate read means for the home.
+"""The access decision: what a plate read means for the home, and why.
 
-Everything else in the integration asks `classify` and nothing else, so the plate registry
-(residents, visitors, blocked plates, fuzzy matching of misreads) can replace this one function
-without touching the watchers, entities or events. Until the registry exists every plate is
-`unknown`.
+Everything else in the integration asks `classify` and nothing else: the watchers for each
+read, and the gate again at the moment it would open (the registry or a pass may have changed
+since the read). The plate matcher (`matching.py`) says which registry entry a read is, and
+how sure that is; this module adds what the entry's category and pass allow:
+
+* **blocked**: the best candidate within the naming threshold is a blocked entry, or the read
+  is ambiguous and one of the entries it could be is blocked. Never granted; a near read of a
+  blocked plate is still suspicious.
+* **resident**: a unique match within the strict threshold (exact, one look-alike, or a
+  wildcard pattern). Always granted.
+* **visitor**: a unique strict match of a visitor entry. Granted only while its pass is valid
+  (inside its window, entries left). A visitor whose pass expired or is used up, or who has
+  no pass, is still reported as a visitor, by name, so the household is told who is at the
+  gate, but `access_granted` is false: the car is known, the permission is not there.
+* **unknown**: anything else. A read near a resident or visitor (beyond the strict threshold)
+  names the probable owner but stays unknown: the category of a vehicle is only claimed when
+  the read is certain enough to open the gate for it, so "resident" always means "may enter".
+  An ambiguous read names nobody.
+
+`reason` is one short sentence for notifications and the logbook; `decision` is the full
+explanation (the matcher's sentence: which entry, which distance, which thresholds, plus the
+verdict on category and pass).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
+from homeassistant.util import dt as dt_util
 
 from .const import Category
+from .matching import MatchReason, MatchResult, match_plate
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .registry import PlateRegistry, RegisteredPlate
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,18 +47,143 @@ class Classification:
 
     category: Category
     owner: str | None = None
-    """Who the vehicle belongs to, when the registry knows."""
+    """Who the vehicle belongs to (or probably belongs to), when the registry knows."""
     matched_plate: str | None = None
-    """The registry's plate the read was matched to (may differ from a misread)."""
+    """The registry's plate or pattern the read was matched to (may differ from a misread)."""
     reason: str = ""
     """A short human-readable explanation, shown in the logbook and the bus event."""
+    access_granted: bool = False
+    """Whether the vehicle may enter: the only thing a gate may be opened on."""
+    decision: str = ""
+    """The full explanation: matcher result, thresholds, category and pass."""
+    match: MatchReason | None = None
+    """How the read matched the registry (exact, look-alike, wildcard, near, ...)."""
+    distance: float | None = None
+    """Weighted edit distance between the read and `matched_plate`."""
+
+
+def _how(result: MatchResult) -> str:
+    """Name the kind of match in a few words."""
+    if result.reason is MatchReason.EXACT:
+        return "exact match"
+    if result.reason is MatchReason.WILDCARD:
+        return "wildcard match"
+    kind = "look-alike" if result.reason is MatchReason.LOOKALIKE else "near"
+    return f"{kind} match, distance {result.distance:g}"
 
 
 @callback
-def classify(hass: HomeAssistant, plate: str) -> Classification:
-    """Decide what `plate` is. Without a plate registry nothing is known about any plate."""
-    del hass  # the registry will be looked up through hass
+def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -> Classification:
+    """Decide what the read `plate` is, at `now` (for passes), using `registry`."""
+    now = now or dt_util.utcnow()
+    result = match_plate(plate, registry.candidates)
+    entries = registry.plates
+
+    if result.ambiguous:
+        blocked = [
+            contender
+            for contender in result.contenders
+            if entries[contender.key].category is Category.BLOCKED
+        ]
+        if blocked:
+            suspect = entries[blocked[0].key]
+            return Classification(
+                category=Category.BLOCKED,
+                owner=suspect.name,
+                matched_plate=suspect.plate,
+                reason=(
+                    f"Ambiguous read {result.read} that could be the blocked plate "
+                    f"{suspect.plate} ({suspect.name}): access denied"
+                ),
+                decision=(
+                    f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
+                    "read is treated as the blocked car and access is denied."
+                ),
+                match=result.reason,
+                distance=blocked[0].distance,
+            )
+        could_be = " or ".join(
+            f"{contender.plate} ({entries[contender.key].name})" for contender in result.contenders
+        )
+        return Classification(
+            category=Category.UNKNOWN,
+            reason=f"Ambiguous read {result.read}: could be {could_be}; access denied",
+            decision=result.explanation,
+            match=result.reason,
+        )
+
+    if result.entry_key is None:
+        return Classification(
+            category=Category.UNKNOWN,
+            reason=f"{result.read or plate} is not in the plate registry",
+            decision=result.explanation,
+            match=result.reason,
+        )
+
+    entry = entries[result.entry_key]
+    if entry.category is Category.BLOCKED:
+        return _decided(
+            result,
+            entry,
+            Category.BLOCKED,
+            granted=False,
+            reason=f"Blocked plate {entry.plate} ({entry.name}), {_how(result)}: access denied",
+            verdict=f"{entry.plate} is blocked ({entry.name}): access denied.",
+        )
+    if not result.granted:
+        return _decided(
+            result,
+            entry,
+            Category.UNKNOWN,
+            granted=False,
+            reason=(
+                f"Probably {entry.name}'s {entry.plate}, {_how(result)}: too uncertain, "
+                "access denied"
+            ),
+            verdict=(
+                f"The read is too far from {entry.plate} ({entry.name}, "
+                f"{entry.category.value}) to be sure: unknown vehicle, access denied."
+            ),
+        )
+    if entry.category is Category.RESIDENT:
+        return _decided(
+            result,
+            entry,
+            Category.RESIDENT,
+            granted=True,
+            reason=f"Resident {entry.name} ({entry.plate}), {_how(result)}: access granted",
+            verdict=f"{entry.plate} belongs to the resident {entry.name}: access granted.",
+        )
+    granted = entry.active(now)
+    pass_text = entry.describe_pass(now)
+    outcome = "access granted" if granted else "access denied"
+    return _decided(
+        result,
+        entry,
+        Category.VISITOR,
+        granted=granted,
+        reason=f"Visitor {entry.name} ({entry.plate}), {_how(result)}, {pass_text}: {outcome}",
+        verdict=f"{entry.plate} is the visitor {entry.name}, who {pass_text}: {outcome}.",
+    )
+
+
+def _decided(
+    result: MatchResult,
+    entry: RegisteredPlate,
+    category: Category,
+    *,
+    granted: bool,
+    reason: str,
+    verdict: str,
+) -> Classification:
+    """Build the classification of a read matched to one registry entry."""
     return Classification(
-        category=Category.UNKNOWN,
-        reason=f"{plate} is not in the plate registry",
+        category=category,
+        owner=entry.name,
+        matched_plate=entry.plate,
+        reason=reason,
+        access_granted=granted,
+        decision=f"{result.explanation} {verdict}",
+        match=result.reason,
+        distance=result.distance,
     )

@@ -3,6 +3,10 @@
 Every way of reaching a service (typed URL, add-on discovery, re-authentication,
 reconfiguration) is validated against `GET /v1/health` before anything is stored, and the
 service's stable `instance_id` is the entry's unique id, so one service is configured once.
+
+The options flow also manages the entry's plate registry. The registry is not an option: it
+lives in its own store (`registry.py`) and the plate steps edit that store directly, so adding
+a plate neither reloads the entry nor needs it to be loaded.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    DateTimeSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -31,6 +39,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 from yarl import URL
 
@@ -50,30 +59,48 @@ from .const import (
     CONF_CAMERAS,
     CONF_COOLDOWN,
     CONF_DEFAULT_REGION,
+    CONF_GATE,
+    CONF_HISTORY_SIZE,
     CONF_HOLD_TIME,
     CONF_MIN_CONFIDENCE,
     CONF_REGION,
     CONF_REQUEST_TIMEOUT,
+    CONF_RETENTION_BLOCKED,
+    CONF_RETENTION_RESIDENT,
+    CONF_RETENTION_UNKNOWN,
+    CONF_RETENTION_VISITOR,
     CONF_SCAN_INTERVAL,
     CONF_TRIGGERS,
     DEFAULT_BURST_FRAMES,
     DEFAULT_BURST_INTERVAL,
     DEFAULT_COOLDOWN,
+    DEFAULT_HISTORY_SIZE,
     DEFAULT_HOLD_TIME,
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_PORT,
     DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETENTION_BLOCKED,
+    DEFAULT_RETENTION_RESIDENT,
+    DEFAULT_RETENTION_UNKNOWN,
+    DEFAULT_RETENTION_VISITOR,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
     MAX_BURST_FRAMES,
+    MAX_HISTORY_SIZE,
+    MAX_RETENTION_DAYS,
     MIN_SCAN_INTERVAL,
     REGION_NONE,
+    REGISTERED_CATEGORIES,
+    Category,
 )
 from .entity import camera_name
+from .gate import GATE_ACTIONS
+from .registry import PlateRegistry, RegisteredPlate, RegistryError, async_get_registry
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
@@ -314,6 +341,7 @@ _CAMERA_SETTINGS = vol.Schema(
         vol.Required(CONF_COOLDOWN, default=DEFAULT_COOLDOWN): vol.All(
             _seconds(86400), vol.Coerce(int)
         ),
+        vol.Optional(CONF_GATE): EntitySelector(EntitySelectorConfig(domain=list(GATE_ACTIONS))),
     }
 )
 
@@ -330,17 +358,131 @@ def _camera_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
 
 def _camera_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Turn the form's answers into a camera's stored options."""
-    options = {str(key): user_input[str(key)] for key in _CAMERA_SETTINGS.schema}
+    options = {
+        str(key): user_input[str(key)] for key in _CAMERA_SETTINGS.schema if str(key) in user_input
+    }
     options[CONF_TRIGGERS] = list(user_input[CONF_TRIGGERS])
     if options[CONF_REGION] == REGION_NONE:
         del options[CONF_REGION]
+    if not options.get(CONF_GATE):
+        options.pop(CONF_GATE, None)
     return options
 
 
+_HISTORY_DEFAULTS: dict[str, int] = {
+    CONF_HISTORY_SIZE: DEFAULT_HISTORY_SIZE,
+    CONF_RETENTION_RESIDENT: DEFAULT_RETENTION_RESIDENT,
+    CONF_RETENTION_VISITOR: DEFAULT_RETENTION_VISITOR,
+    CONF_RETENTION_UNKNOWN: DEFAULT_RETENTION_UNKNOWN,
+    CONF_RETENTION_BLOCKED: DEFAULT_RETENTION_BLOCKED,
+}
+_DAYS = NumberSelector(
+    NumberSelectorConfig(
+        min=1, max=MAX_RETENTION_DAYS, step=1, unit_of_measurement="d", mode=NumberSelectorMode.BOX
+    )
+)
+
+# Fields of the plate forms.
+CONF_PLATE = "plate"
+CONF_PLATES = "plates"
+CONF_NAME = "name"
+CONF_CATEGORY = "category"
+CONF_NOTES = "notes"
+CONF_VALID_FROM = "valid_from"
+CONF_VALID_UNTIL = "valid_until"
+CONF_MAX_ENTRIES = "max_entries"
+CONF_ENTRIES_LEFT = "entries_left"
+
+_TEXT = TextSelector()
+_PLATE_FIELDS: dict[vol.Marker, Any] = {
+    vol.Required(CONF_PLATE): _TEXT,
+    vol.Required(CONF_NAME): _TEXT,
+    vol.Required(CONF_CATEGORY, default=Category.RESIDENT.value): SelectSelector(
+        SelectSelectorConfig(
+            options=[category.value for category in REGISTERED_CATEGORIES],
+            translation_key="category",
+            mode=SelectSelectorMode.LIST,
+        )
+    ),
+    vol.Optional(CONF_NOTES): TextSelector(TextSelectorConfig(multiline=True)),
+    vol.Optional(CONF_VALID_FROM): DateTimeSelector(),
+    vol.Optional(CONF_VALID_UNTIL): DateTimeSelector(),
+}
+_ADD_PLATE_SCHEMA = vol.Schema(
+    {
+        **_PLATE_FIELDS,
+        vol.Optional(CONF_MAX_ENTRIES): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(min=1, max=10000, step=1, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Coerce(int),
+        ),
+    }
+)
+_EDIT_PLATE_SCHEMA = vol.Schema(
+    {
+        **_PLATE_FIELDS,
+        vol.Optional(CONF_ENTRIES_LEFT): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(min=0, max=10000, step=1, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Coerce(int),
+        ),
+    }
+)
+
+
+def _parse_local(value: str | None) -> datetime | None:
+    """Turn a date-time selector's value (the home's local time) into UTC."""
+    return dt_util.as_utc(cv.datetime(value)) if value else None
+
+
+def _local_text(value: datetime | None) -> str | None:
+    """Show a stored time in a date-time selector (the home's local time)."""
+    return None if value is None else dt_util.as_local(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _plate_form_values(entry: RegisteredPlate) -> dict[str, Any]:
+    """Prefill the edit form with a registry entry."""
+    return {
+        CONF_PLATE: entry.plate,
+        CONF_NAME: entry.name,
+        CONF_CATEGORY: entry.category.value,
+        CONF_NOTES: entry.notes,
+        CONF_VALID_FROM: _local_text(entry.valid_from),
+        CONF_VALID_UNTIL: _local_text(entry.valid_until),
+        CONF_ENTRIES_LEFT: entry.entries_left,
+    }
+
+
+def _form_error(err: RegistryError, schema: vol.Schema) -> tuple[dict[str, str], dict[str, str]]:
+    """Turn a registry error into the form's errors and the placeholders its text needs."""
+    field = err.field if err.field in {str(key) for key in schema.schema} else "base"
+    assert err.translation_key is not None  # noqa: S101 - RegistryError always has one
+    return {field: err.translation_key}, dict(err.translation_placeholders or {})
+
+
+def _plate_selector(registry: PlateRegistry, *, multiple: bool = False) -> SelectSelector:
+    """Return a list of the registered plates, with owner and category."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(
+                    value=entry.plate, label=f"{entry.plate}: {entry.name} ({entry.category})"
+                )
+                for entry in sorted(registry.plates.values(), key=lambda entry: entry.plate)
+            ],
+            multiple=multiple,
+            mode=SelectSelectorMode.LIST if multiple else SelectSelectorMode.DROPDOWN,
+        )
+    )
+
+
 class AnprOptionsFlow(OptionsFlow):
-    """Add, edit and remove watched cameras, and the entry's general settings."""
+    """Watched cameras, the plate registry, and the entry's general settings."""
 
     _camera: str
+    _plate: str
 
     @property
     def _cameras(self) -> dict[str, dict[str, Any]]:
@@ -357,6 +499,9 @@ class AnprOptionsFlow(OptionsFlow):
         menu = ["add_camera"]
         if self._cameras:
             menu += ["edit_camera", "remove_camera"]
+        menu.append("add_plate")
+        if (await self._async_registry()).plates:
+            menu += ["edit_plate", "remove_plate", "list_plates"]
         menu.append("settings")
         return self.async_show_menu(step_id="init", menu_options=menu)
 
@@ -414,6 +559,7 @@ class AnprOptionsFlow(OptionsFlow):
         current = user_input or {
             **cameras[self._camera],
             CONF_REGION: cameras[self._camera].get(CONF_REGION) or REGION_NONE,
+            CONF_GATE: cameras[self._camera].get(CONF_GATE),
         }
         return self.async_show_form(
             step_id="camera_settings",
@@ -441,30 +587,171 @@ class AnprOptionsFlow(OptionsFlow):
     async def async_step_settings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the settings of the whole entry."""
+        """Change the settings of the whole entry: service, and how long history is kept."""
         if user_input is not None:
             default_region = user_input[CONF_DEFAULT_REGION]
             return self._save(
                 **{
+                    **{key: user_input[key] for key in _HISTORY_DEFAULTS},
                     CONF_REQUEST_TIMEOUT: user_input[CONF_REQUEST_TIMEOUT],
                     CONF_DEFAULT_REGION: None if default_region == REGION_NONE else default_region,
                 }
             )
         options = self.config_entry.options
-        return self.async_show_form(
-            step_id="settings",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_REQUEST_TIMEOUT,
-                        default=options.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT),
-                    ): vol.All(_seconds(300, minimum=1), vol.Coerce(int)),
-                    vol.Required(
-                        CONF_DEFAULT_REGION,
-                        default=options.get(CONF_DEFAULT_REGION) or REGION_NONE,
-                    ): _REGION,
-                }
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(
+                CONF_REQUEST_TIMEOUT,
+                default=options.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT),
+            ): vol.All(_seconds(300, minimum=1), vol.Coerce(int)),
+            vol.Required(
+                CONF_DEFAULT_REGION,
+                default=options.get(CONF_DEFAULT_REGION) or REGION_NONE,
+            ): _REGION,
+            vol.Required(
+                CONF_HISTORY_SIZE, default=options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)
+            ): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=1, max=MAX_HISTORY_SIZE, step=1, mode=NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Coerce(int),
             ),
+        }
+        for key, default in _HISTORY_DEFAULTS.items():
+            if key == CONF_HISTORY_SIZE:
+                continue
+            schema[vol.Required(key, default=options.get(key, default))] = vol.All(
+                _DAYS, vol.Coerce(int)
+            )
+        return self.async_show_form(step_id="settings", data_schema=vol.Schema(schema))
+
+    # --- the plate registry -------------------------------------------------------------
+
+    async def _async_registry(self) -> PlateRegistry:
+        """Return the entry's registry (loaded or not), or abort if it cannot be read."""
+        try:
+            return await async_get_registry(self.hass, self.config_entry.entry_id)
+        except HomeAssistantError as err:
+            LOGGER.error("Cannot read the plate registry: %s", err)
+            raise AbortFlow("registry_unreadable") from err
+
+    def _registry_saved(self) -> ConfigFlowResult:
+        """Finish after a registry change; the options (and so the entry) stay as they are."""
+        return self.async_create_entry(data=dict(self.config_entry.options))
+
+    async def async_step_add_plate(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Register a plate or fleet pattern; a visitor may get a pass right away."""
+        registry = await self._async_registry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                registry.async_add(
+                    user_input[CONF_PLATE],
+                    user_input[CONF_NAME],
+                    Category(user_input[CONF_CATEGORY]),
+                    user_input.get(CONF_NOTES),
+                    valid_from=_parse_local(user_input.get(CONF_VALID_FROM)),
+                    valid_until=_parse_local(user_input.get(CONF_VALID_UNTIL)),
+                    max_entries=user_input.get(CONF_MAX_ENTRIES),
+                )
+            except RegistryError as err:
+                errors, placeholders = _form_error(err, _ADD_PLATE_SCHEMA)
+            else:
+                return self._registry_saved()
+        return self.async_show_form(
+            step_id="add_plate",
+            data_schema=self.add_suggested_values_to_schema(_ADD_PLATE_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_edit_plate(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the registered plate to change."""
+        registry = await self._async_registry()
+        if user_input is not None:
+            self._plate = user_input[CONF_PLATE]
+            return await self.async_step_plate_settings()
+        return self.async_show_form(
+            step_id="edit_plate",
+            data_schema=vol.Schema({vol.Required(CONF_PLATE): _plate_selector(registry)}),
+        )
+
+    async def async_step_plate_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change a registered plate: its text, owner, category, notes and pass."""
+        registry = await self._async_registry()
+        if self._plate not in registry.plates:  # removed meanwhile (by an action, say)
+            return self.async_abort(reason="plate_gone")
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"entry": self._plate}
+        if user_input is not None:
+            try:
+                registry.async_update(
+                    self._plate,
+                    new_plate=user_input[CONF_PLATE],
+                    name=user_input[CONF_NAME],
+                    category=Category(user_input[CONF_CATEGORY]),
+                    notes=user_input.get(CONF_NOTES),
+                    valid_from=_parse_local(user_input.get(CONF_VALID_FROM)),
+                    valid_until=_parse_local(user_input.get(CONF_VALID_UNTIL)),
+                    entries_left=user_input.get(CONF_ENTRIES_LEFT),
+                )
+            except RegistryError as err:
+                errors, extra = _form_error(err, _EDIT_PLATE_SCHEMA)
+                placeholders |= extra
+            else:
+                return self._registry_saved()
+        current = user_input or _plate_form_values(registry.plates[self._plate])
+        return self.async_show_form(
+            step_id="plate_settings",
+            data_schema=self.add_suggested_values_to_schema(_EDIT_PLATE_SCHEMA, current),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_remove_plate(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Forget registered plates."""
+        registry = await self._async_registry()
+        if user_input is not None:
+            for plate in user_input[CONF_PLATES]:
+                if plate in registry.plates:
+                    registry.async_remove(plate)
+            return self._registry_saved()
+        return self.async_show_form(
+            step_id="remove_plate",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_PLATES): _plate_selector(registry, multiple=True)}
+            ),
+        )
+
+    async def async_step_list_plates(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the registry; submitting goes back to the menu."""
+        registry = await self._async_registry()
+        if user_input is not None:
+            return await self.async_step_init()
+        now = dt_util.utcnow()
+        lines = [
+            f"- **{entry.plate}**: {entry.name} ({entry.category.value}"
+            + (f", {entry.describe_pass(now)}" if entry.category is Category.VISITOR else "")
+            + ")"
+            + (f" - {entry.notes}" if entry.notes else "")
+            for entry in sorted(registry.plates.values(), key=lambda entry: entry.plate)
+        ]
+        return self.async_show_form(
+            step_id="list_plates",
+            data_schema=vol.Schema({}),
+            description_placeholders={"plates": "\n".join(lines), "count": str(len(lines))},
         )
 
     def _camera_selector(self, *, multiple: bool = False) -> SelectSelector:

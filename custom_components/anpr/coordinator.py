@@ -27,6 +27,9 @@ from .const import DOMAIN, HEALTH_INTERVAL, LOGGER
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
+    from .gate import GateController
+    from .history import VisitHistory
+    from .registry import PlateRegistry
     from .settings import EntrySettings
     from .watcher import CameraWatcher
 
@@ -38,8 +41,13 @@ class AnprData:
     client: AnprClient
     coordinator: AnprHealthCoordinator
     settings: EntrySettings
+    registry: PlateRegistry
+    """The entry's registered plates (shared with the options flow and the actions)."""
+    history: VisitHistory
     watchers: dict[str, CameraWatcher]
     """One watcher per watched camera, keyed by camera entity id."""
+    gates: dict[str, GateController]
+    """The gate control of each watched camera, keyed by camera entity id."""
 
 
 type AnprConfigEntry = ConfigEntry[AnprData]

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 
+from .const import REGISTERED_CATEGORIES
+
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .coordinator import AnprConfigEntry
     from .watcher import CameraWatcher, Detection
 
-TO_REDACT = {CONF_API_KEY, "plate", "owner", "matched_plate", "reason", "plates"}
+TO_REDACT = {CONF_API_KEY, "plate", "owner", "matched_plate", "reason", "decision", "plates"}
 
 
 def _detection(detection: Detection | None) -> dict[str, Any] | None:
@@ -33,6 +35,8 @@ def _detection(detection: Detection | None) -> dict[str, Any] | None:
         "owner": detection.classification.owner,
         "matched_plate": detection.classification.matched_plate,
         "reason": detection.classification.reason,
+        "decision": detection.classification.decision,
+        "access_granted": detection.classification.access_granted,
         "time": detection.time.isoformat(),
         "frames": detection.frames,
         "new_visit": detection.new_visit,
@@ -83,6 +87,14 @@ async def async_get_config_entry_diagnostics(
             "cameras": {
                 entity_id: _watcher(watcher) for entity_id, watcher in data.watchers.items()
             },
+            # Only counts: the registry and the history are plates and names.
+            "registry": {
+                category.value: sum(
+                    entry.category is category for entry in data.registry.plates.values()
+                )
+                for category in REGISTERED_CATEGORIES
+            },
+            "history": {"visits": len(data.history.visits)},
         },
         TO_REDACT,
     )

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 
-from .const import ATTR_CAMERA, ATTR_CONFIDENCE, ATTR_OWNER, ATTR_PLATE, Category
+from .const import (
+    ATTR_ACCESS_GRANTED,
+    ATTR_CAMERA,
+    ATTR_CONFIDENCE,
+    ATTR_MATCHED_PLATE,
+    ATTR_OWNER,
+    ATTR_PLATE,
+    ATTR_REASON,
+    Category,
+)
 from .entity import AnprCameraEntity
 
 if TYPE_CHECKING:
@@ -39,7 +48,11 @@ async def async_setup_entry(
 
 
 class AnprVehicleEvent(AnprCameraEntity, EventEntity):
-    """Fires `resident`, `visitor`, `unknown` or `blocked` when a vehicle arrives."""
+    """Fires `resident`, `visitor`, `unknown` or `blocked` when a vehicle arrives.
+
+    `access_granted` tells whether the vehicle may enter (a visitor's pass may be expired);
+    `reason` explains the decision.
+    """
 
     async def async_added_to_hass(self) -> None:
         """Listen for new visits (repeat sightings within the cooldown do not fire)."""
@@ -52,12 +65,17 @@ class AnprVehicleEvent(AnprCameraEntity, EventEntity):
 
     @callback
     def _async_handle_visit(self, detection: Detection) -> None:
-        attributes: dict[str, str | float] = {
+        classification = detection.classification
+        attributes: dict[str, str | float | bool] = {
             ATTR_PLATE: detection.plate,
             ATTR_CONFIDENCE: detection.confidence,
             ATTR_CAMERA: detection.camera,
+            ATTR_ACCESS_GRANTED: classification.access_granted,
+            ATTR_REASON: classification.reason,
         }
-        if owner := detection.classification.owner:
+        if owner := classification.owner:
             attributes[ATTR_OWNER] = owner
+        if matched_plate := classification.matched_plate:
+            attributes[ATTR_MATCHED_PLATE] = matched_plate
         self._trigger_event(detection.category.value, attributes)
         self.async_write_ha_state()

@@ -14,6 +14,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory, UnitOfTime
 
 from .const import (
+    ATTR_ACCESS_GRANTED,
     ATTR_CATEGORY,
     ATTR_CONFIDENCE,
     ATTR_FRAMES,
@@ -55,6 +56,7 @@ def _last_plate_attributes(watcher: CameraWatcher) -> Mapping[str, Any] | None:
         ATTR_CATEGORY: detection.category.value,
         ATTR_OWNER: detection.classification.owner,
         ATTR_MATCHED_PLATE: detection.classification.matched_plate,
+        ATTR_ACCESS_GRANTED: detection.classification.access_granted,
         ATTR_FRAMES: detection.frames,
     }
 

@@ -8,6 +8,7 @@ and an option added later cannot break entries saved before it existed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .const import (
@@ -16,19 +17,31 @@ from .const import (
     CONF_CAMERAS,
     CONF_COOLDOWN,
     CONF_DEFAULT_REGION,
+    CONF_GATE,
+    CONF_HISTORY_SIZE,
     CONF_HOLD_TIME,
     CONF_MIN_CONFIDENCE,
     CONF_REGION,
     CONF_REQUEST_TIMEOUT,
+    CONF_RETENTION_BLOCKED,
+    CONF_RETENTION_RESIDENT,
+    CONF_RETENTION_UNKNOWN,
+    CONF_RETENTION_VISITOR,
     CONF_SCAN_INTERVAL,
     CONF_TRIGGERS,
     DEFAULT_BURST_FRAMES,
     DEFAULT_BURST_INTERVAL,
     DEFAULT_COOLDOWN,
+    DEFAULT_HISTORY_SIZE,
     DEFAULT_HOLD_TIME,
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETENTION_BLOCKED,
+    DEFAULT_RETENTION_RESIDENT,
+    DEFAULT_RETENTION_UNKNOWN,
+    DEFAULT_RETENTION_VISITOR,
     DEFAULT_SCAN_INTERVAL,
+    Category,
 )
 
 if TYPE_CHECKING:
@@ -52,7 +65,11 @@ class CameraSettings:
     hold_time: int = DEFAULT_HOLD_TIME
     """Seconds a vehicle counts as present after it was last seen."""
     cooldown: int = DEFAULT_COOLDOWN
-    """Seconds in which the same plate at this camera is still the same visit."""
+    """Seconds in which the same plate at this camera is still the same visit.
+
+    It is the gate's cooldown as well: one visit opens the gate at most once (`gate.py`)."""
+    gate: str | None = None
+    """Entity (cover, switch, button or lock) that `anpr.open_gate` opens for this camera."""
 
     @classmethod
     def from_options(cls, entity_id: str, options: Mapping[str, Any]) -> CameraSettings:
@@ -67,7 +84,41 @@ class CameraSettings:
             min_confidence=float(options.get(CONF_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE)),
             hold_time=int(options.get(CONF_HOLD_TIME, DEFAULT_HOLD_TIME)),
             cooldown=int(options.get(CONF_COOLDOWN, DEFAULT_COOLDOWN)),
+            gate=options.get(CONF_GATE) or None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySettings:
+    """How much of the visit history is kept: a count, and days per category."""
+
+    size: int = DEFAULT_HISTORY_SIZE
+    """The most visits kept; the oldest go first."""
+    resident_days: int = DEFAULT_RETENTION_RESIDENT
+    visitor_days: int = DEFAULT_RETENTION_VISITOR
+    unknown_days: int = DEFAULT_RETENTION_UNKNOWN
+    blocked_days: int = DEFAULT_RETENTION_BLOCKED
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> HistorySettings:
+        """Build from `entry.options`, defaulting what is missing."""
+        return cls(
+            size=int(options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)),
+            resident_days=int(options.get(CONF_RETENTION_RESIDENT, DEFAULT_RETENTION_RESIDENT)),
+            visitor_days=int(options.get(CONF_RETENTION_VISITOR, DEFAULT_RETENTION_VISITOR)),
+            unknown_days=int(options.get(CONF_RETENTION_UNKNOWN, DEFAULT_RETENTION_UNKNOWN)),
+            blocked_days=int(options.get(CONF_RETENTION_BLOCKED, DEFAULT_RETENTION_BLOCKED)),
+        )
+
+    def retention(self, category: Category) -> timedelta:
+        """How long a visit of `category` is kept."""
+        days = {
+            Category.RESIDENT: self.resident_days,
+            Category.VISITOR: self.visitor_days,
+            Category.UNKNOWN: self.unknown_days,
+            Category.BLOCKED: self.blocked_days,
+        }[category]
+        return timedelta(days=days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +128,7 @@ class EntrySettings:
     cameras: Mapping[str, CameraSettings]
     request_timeout: int = DEFAULT_REQUEST_TIMEOUT
     default_region: str | None = None
+    history: HistorySettings = HistorySettings()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> EntrySettings:
@@ -89,4 +141,5 @@ class EntrySettings:
             },
             request_timeout=int(options.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
             default_region=options.get(CONF_DEFAULT_REGION) or None,
+            history=HistorySettings.from_options(options),
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.camera import async_get_image
@@ -51,11 +52,15 @@ from .api import (
     image_content_type,
 )
 from .const import (
+    ATTR_ACCESS_GRANTED,
     ATTR_CAMERA,
     ATTR_CATEGORY,
     ATTR_CONFIDENCE,
+    ATTR_DECISION,
     ATTR_DEVICE_ID,
+    ATTR_DISTANCE,
     ATTR_FRAMES,
+    ATTR_MATCH,
     ATTR_MATCHED_PLATE,
     ATTR_OWNER,
     ATTR_PLATE,
@@ -83,6 +88,8 @@ RETRY_DELAYS: tuple[float, ...] = (1.0, 3.0)
 MAX_RETRY_AFTER = 10.0
 """Longest an overloaded service's `Retry-After` is honoured within a burst."""
 SNAPSHOT_TIMEOUT = 10
+_VISIT_IDS = count(1)
+"""Visit ids, unique for the whole run (across reloads): the history and the gate key by them."""
 
 
 class ScanError(HomeAssistantError):
@@ -103,6 +110,8 @@ class Detection:
     """How many frames of the burst showed this vehicle."""
     new_visit: bool
     """True for the first sighting of a visit (its event fires), False for a repeat."""
+    visit_id: int
+    """Identifies the visit (a gate opens once per visit; its history record is marked)."""
     crop: bytes | None = field(default=None, repr=False)
 
     @property
@@ -128,6 +137,7 @@ class ScanResult:
 class _Visit:
     """A vehicle's stay in front of a camera, for the cooldown."""
 
+    id: int
     plates: set[str]
     last_seen: datetime
 
@@ -147,6 +157,10 @@ class CameraWatcher:
         self.settings = settings
         self.last_detection: Detection | None = None
         self.last_scan: ScanResult | None = None
+        self.recent_detections: tuple[Detection, ...] = ()
+        """The vehicles of the newest scan that read any plate: the latest visit."""
+        self.last_error: ScanError | None = None
+        """Why the newest scan failed; None once a scan succeeds."""
         self.present: dict[Category, bool] = dict.fromkeys(Category, False)
         self._visits: list[_Visit] = []
         self._hold_timers: dict[Category, CALLBACK_TYPE] = {}
@@ -280,7 +294,13 @@ class CameraWatcher:
         Raises `ScanError` when no frame could be read at all.
         """
         async with self._lock:
-            return await self._async_burst()
+            try:
+                result = await self._async_burst()
+            except ScanError as err:
+                self.last_error = err
+                raise
+            self.last_error = None
+            return result
 
     async def _async_burst(self) -> ScanResult:
         settings = self.settings
@@ -414,6 +434,7 @@ class CameraWatcher:
         self.last_scan = result
         if detections:
             self.last_detection = detections[0]
+            self.recent_detections = detections
         self._async_notify()
         for detection in detections:
             if detection.new_visit:
@@ -431,12 +452,14 @@ class CameraWatcher:
             ),
             None,
         )
+        new_visit = visit is None
         if visit is None:
-            self._visits.append(_Visit(plates={voted.plate}, last_seen=now))
+            visit = _Visit(id=next(_VISIT_IDS), plates={voted.plate}, last_seen=now)
+            self._visits.append(visit)
         else:
             visit.plates.add(voted.plate)
             visit.last_seen = now
-        classification = classify(self.hass, voted.plate)
+        classification = classify(self.entry.runtime_data.registry, voted.plate, now)
         self._async_mark_present(classification.category)
         return Detection(
             camera=self.entity_id,
@@ -446,7 +469,8 @@ class CameraWatcher:
             classification=classification,
             time=now,
             frames=voted.frames,
-            new_visit=visit is None,
+            new_visit=new_visit,
+            visit_id=visit.id,
             crop=voted.best.crop,
         )
 
@@ -482,6 +506,10 @@ class CameraWatcher:
             ATTR_MATCHED_PLATE: classification.matched_plate,
             ATTR_REASON: classification.reason,
             ATTR_FRAMES: detection.frames,
+            ATTR_ACCESS_GRANTED: classification.access_granted,
+            ATTR_DECISION: classification.decision,
+            ATTR_MATCH: classification.match.value if classification.match else None,
+            ATTR_DISTANCE: classification.distance,
         }
         self.hass.bus.async_fire(EVENT_PLATE_DETECTED, data)
         for visit_callback in list(self._visit_listeners):

@@ -128,7 +128,12 @@ async def test_scan_updates_entities(
         "matched_plate": None,
         "reason": "AYO9034 is not in the plate registry",
         "frames": 3,
+        "access_granted": False,
+        "decision": events[0].data["decision"],
+        "match": "no_match",
+        "distance": None,
     }
+    assert "matches nobody" in events[0].data["decision"]
 
     # The image entity serves the plate's crop.
     image = hass.states.get(IMAGE)

@@ -1,0 +1,183 @@
+"""`access.classify`: every kind of decision, and that each one explains itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from custom_components.anpr.access import Classification, classify
+from custom_components.anpr.const import Category
+from custom_components.anpr.matching import MatchReason
+from custom_components.anpr.registry import PlateRegistry, async_get_registry
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+async def registry(hass: HomeAssistant) -> PlateRegistry:
+    """Return a household: residents, a fleet, visitors with and without passes, a blocked car."""
+    registry = await async_get_registry(hass, "access_test")
+    registry.async_add("AYO9034", "Alice")
+    registry.async_add("FLEET*", "Acme deliveries")
+    registry.async_add("ABC123", "Carl")
+    registry.async_add("ABD124", "Dora")
+    registry.async_set_pass(
+        "XYZ1234", "Bob", start=NOW - HOUR, end=NOW + HOUR, max_entries=2, now=NOW - HOUR
+    )
+    registry.async_set_pass(
+        "VIS5678", "Vera", start=NOW - 3 * HOUR, end=NOW - 2 * HOUR, now=NOW - 4 * HOUR
+    )
+    registry.async_set_pass("LATER12", "Liam", start=NOW + HOUR, end=NOW + 2 * HOUR, now=NOW)
+    registry.async_add("NOP4321", "Nora", Category.VISITOR)
+    registry.async_add("BAD6666", "Mallory", Category.BLOCKED)
+    registry.async_add("AB10CDE", "Eve")
+    registry.async_add("AB1OCDE", "Trudy", Category.BLOCKED)
+    return registry
+
+
+def decide(registry: PlateRegistry, plate: str) -> Classification:
+    return classify(registry, plate, NOW)
+
+
+async def test_resident_exact(registry: PlateRegistry) -> None:
+    decision = decide(registry, "AYO9034")
+    assert decision.category is Category.RESIDENT
+    assert decision.access_granted
+    assert (decision.owner, decision.matched_plate) == ("Alice", "AYO9034")
+    assert (decision.match, decision.distance) == (MatchReason.EXACT, 0.0)
+    assert decision.reason == "Resident Alice (AYO9034), exact match: access granted"
+    assert decision.decision == (
+        "The read AYO9034 equals the plate of entry 'AYO9034' (AYO9034): access may be "
+        "granted. AYO9034 belongs to the resident Alice: access granted."
+    )
+
+
+async def test_resident_one_lookalike(registry: PlateRegistry) -> None:
+    decision = decide(registry, "ay0-9034")  # 0 for O: common OCR noise
+    assert decision.category is Category.RESIDENT
+    assert decision.access_granted
+    assert decision.match is MatchReason.LOOKALIKE
+    assert decision.distance == 0.5
+    assert decision.reason == (
+        "Resident Alice (AYO9034), look-alike match, distance 0.5: access granted"
+    )
+    assert "within the strict threshold 0.5" in decision.decision
+
+
+async def test_resident_near_read_is_named_but_unknown(registry: PlateRegistry) -> None:
+    decision = decide(registry, "AYO9035")  # one real mistake: too uncertain for a gate
+    assert decision.category is Category.UNKNOWN
+    assert not decision.access_granted
+    assert (decision.owner, decision.matched_plate) == ("Alice", "AYO9034")
+    assert decision.match is MatchReason.NEAR
+    assert decision.reason == (
+        "Probably Alice's AYO9034, near match, distance 1: too uncertain, access denied"
+    )
+    assert "unknown vehicle, access denied" in decision.decision
+
+
+async def test_fleet_wildcard(registry: PlateRegistry) -> None:
+    decision = decide(registry, "FLEET42")
+    assert decision.category is Category.RESIDENT
+    assert decision.access_granted
+    assert (decision.owner, decision.matched_plate) == ("Acme deliveries", "FLEET*")
+    assert decision.reason == "Resident Acme deliveries (FLEET*), wildcard match: access granted"
+    # No look-alike tolerance on patterns.
+    assert decide(registry, "F1EET42").category is Category.UNKNOWN
+
+
+async def test_visitor_with_a_valid_pass(registry: PlateRegistry) -> None:
+    decision = decide(registry, "XYZ1234")
+    assert decision.category is Category.VISITOR
+    assert decision.access_granted
+    assert decision.owner == "Bob"
+    assert decision.reason.startswith("Visitor Bob (XYZ1234), exact match, has a visitor pass")
+    assert decision.reason.endswith("2 entries left: access granted")
+
+
+@pytest.mark.parametrize(
+    ("plate", "why"),
+    [
+        ("VIS5678", "has a visitor pass that expired at"),
+        ("LATER12", "has a visitor pass that is not valid before"),
+        ("NOP4321", "has no visitor pass"),
+    ],
+)
+async def test_visitor_without_a_valid_pass(registry: PlateRegistry, plate: str, why: str) -> None:
+    """Known, named and reported as a visitor, but the gate does not open."""
+    decision = decide(registry, plate)
+    assert decision.category is Category.VISITOR
+    assert not decision.access_granted
+    assert decision.matched_plate == plate
+    assert why in decision.reason
+    assert decision.reason.endswith(": access denied")
+
+
+async def test_visitor_pass_used_up(registry: PlateRegistry) -> None:
+    registry.async_use_entry("XYZ1234", NOW)
+    registry.async_use_entry("XYZ1234", NOW)
+    decision = decide(registry, "XYZ1234")
+    assert decision.category is Category.VISITOR
+    assert not decision.access_granted
+    assert "has used all 2 entries" in decision.reason
+
+
+async def test_blocked(registry: PlateRegistry) -> None:
+    exact = decide(registry, "BAD6666")
+    assert exact.category is Category.BLOCKED
+    assert not exact.access_granted
+    assert exact.reason == "Blocked plate BAD6666 (Mallory), exact match: access denied"
+
+    near = decide(registry, "BAD6667")  # one real edit: still the blocked car
+    assert near.category is Category.BLOCKED
+    assert not near.access_granted
+    assert (near.owner, near.matched_plate, near.distance) == ("Mallory", "BAD6666", 1.0)
+    assert near.reason == ("Blocked plate BAD6666 (Mallory), near match, distance 1: access denied")
+
+
+async def test_ambiguous_with_a_blocked_entry_is_blocked(registry: PlateRegistry) -> None:
+    decision = decide(registry, "AB10CDE")  # Eve's plate, one look-alike from Trudy's
+    assert decision.category is Category.BLOCKED
+    assert not decision.access_granted
+    assert (decision.owner, decision.matched_plate) == ("Trudy", "AB1OCDE")
+    assert decision.match is MatchReason.AMBIGUOUS
+    assert decision.reason == (
+        "Ambiguous read AB10CDE that could be the blocked plate AB1OCDE (Trudy): access denied"
+    )
+    assert "treated as the blocked car" in decision.decision
+
+
+async def test_ambiguous_names_nobody(registry: PlateRegistry) -> None:
+    decision = decide(registry, "ABC124")  # one edit from Carl's and one from Dora's
+    assert decision.category is Category.UNKNOWN
+    assert not decision.access_granted
+    assert (decision.owner, decision.matched_plate) == (None, None)
+    assert decision.match is MatchReason.AMBIGUOUS
+    assert decision.reason == (
+        "Ambiguous read ABC124: could be ABC123 (Carl) or ABD124 (Dora); access denied"
+    )
+
+
+async def test_unknown(registry: PlateRegistry) -> None:
+    decision = decide(registry, "ZZZ0000")
+    assert decision == Classification(
+        category=Category.UNKNOWN,
+        reason="ZZZ0000 is not in the plate registry",
+        decision=decision.decision,
+        match=MatchReason.NO_MATCH,
+    )
+    assert "matches nobody" in decision.decision
+    assert decide(registry, "--").reason == "-- is not in the plate registry"
+
+
+async def test_empty_registry(hass: HomeAssistant) -> None:
+    registry = await async_get_registry(hass, "empty")
+    decision = classify(registry, "AYO9034")
+    assert decision.category is Category.UNKNOWN
+    assert not decision.access_granted
