@@ -60,6 +60,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from .cli import confidence, positive_int
 from .formats import REGIONS, normalize_plate
 from .imaging import ImageError, decode_image
 from .results import Box, PlateRead
@@ -728,26 +729,6 @@ def report_table(runs: Sequence[FolderRun], engine: Recognizer, settings: BenchS
 # --- Command line -----------------------------------------------------------------------------
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
-def _confidence(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"must be within 0-1, got {number}")
-    return number
-
-
 def _region(value: str) -> str:
     key = value.strip().lower()
     if key not in ("auto", "none") and key not in REGIONS:
@@ -779,11 +760,11 @@ def add_parser(
         help="write annotated images, crops and failures.csv for every miss into OUT",
     )
     parser.add_argument(
-        "--limit", type=_positive_int, metavar="N", help="at most N images from each folder"
+        "--limit", type=positive_int, metavar="N", help="at most N images from each folder"
     )
     parser.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="also time N threads recognising concurrently (default: the workers setting)",
     )
@@ -796,7 +777,7 @@ def add_parser(
     )
     parser.add_argument(
         "--min-confidence",
-        type=_confidence,
+        type=confidence,
         help="drop plates below this confidence (default: the min_confidence setting)",
     )
     parser.set_defaults(func=run)

@@ -50,6 +50,28 @@ _SERVE_FLAGS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def positive_int(value: str) -> int:
+    """Argument type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def confidence(value: str) -> float:
+    """Argument type: a confidence from 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be within 0-1, got {number}")
+    return number
+
+
 def _add_flags(parser: argparse.ArgumentParser, flags: Sequence[tuple[str, str, str]]) -> None:
     for flag, dest, text in flags:
         parser.add_argument(flag, dest=f"cfg_{dest}", help=text, default=None)
@@ -171,7 +193,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_flags(recognize, _MODEL_FLAGS)
     recognize.add_argument("images", nargs="+", help="JPEG, PNG or WebP files")
     recognize.add_argument("--region", help="plate region hint: br, eu, in, nz, uk, us")
-    recognize.add_argument("--min-confidence", type=float, default=None)
+    recognize.add_argument("--min-confidence", type=confidence, default=None)
     recognize.add_argument("--json", action="store_true", help="print JSON")
     recognize.set_defaults(func=_recognize)
 

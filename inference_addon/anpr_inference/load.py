@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiohttp
 from yarl import URL
 
-from .cli import _SERVE_FLAGS, _add_flags
+from .cli import _SERVE_FLAGS, _add_flags, positive_int
 from .config import ServiceConfig
 from .server import HEALTH_PATH, RECOGNIZE_PATH, SHUTDOWN_TIMEOUT
 
@@ -668,16 +668,6 @@ async def run_load(
 # --- command line --------------------------------------------------------------------------
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
 def _positive_float(value: str) -> float:
     try:
         number = float(value)
@@ -715,7 +705,7 @@ def add_parser(
         ),
     )
     parser.add_argument("folder", type=Path, metavar="DIR", help="JPEG, PNG or WebP photos")
-    parser.add_argument("--cameras", type=_positive_int, default=16, help="cameras (16)")
+    parser.add_argument("--cameras", type=positive_int, default=16, help="cameras (16)")
     parser.add_argument("--fps", type=_positive_float, default=2.0, help="frames/s each (2)")
     parser.add_argument(
         "--seconds", type=_positive_float, default=60.0, help="how long frames are sent (60)"
@@ -727,7 +717,7 @@ def add_parser(
     )
     parser.add_argument(
         "--max-outstanding",
-        type=_positive_int,
+        type=positive_int,
         default=4,
         metavar="N",
         help="a camera with N unanswered requests drops its next frame (4)",
@@ -749,7 +739,7 @@ def add_parser(
     )
     parser.add_argument(
         "--max-images",
-        type=_positive_int,
+        type=positive_int,
         default=200,
         metavar="N",
         help="send at most N photos of DIR (200)",
