@@ -24,7 +24,7 @@ from .coordinator import AnprConfigEntry, AnprData, AnprHealthCoordinator
 from .entity import service_device_info, service_identifier
 from .gate import GateController
 from .history import async_get_history, async_remove_history
-from .issues import async_check_cameras, async_clear_issues
+from .issues import async_check_cameras, async_clear_issues, async_remove_outage
 from .registry import async_get_registry, async_remove_registry
 from .services import async_setup_services
 from .settings import EntrySettings
@@ -140,6 +140,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> boo
 
 async def async_remove_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
     """Delete the entry's plate registry and visit history with it."""
+    async_remove_outage(hass, entry.entry_id)
     await async_remove_registry(hass, entry.entry_id)
     await async_remove_history(hass, entry.entry_id)
 

@@ -219,7 +219,14 @@ class AnprClient:
         body: bytes | None = None,
         content_type: str | None = None,
     ) -> dict[str, Any]:
-        """Send one request and return its JSON object, mapping every failure to our errors."""
+        """Send one request and return its JSON object, mapping every failure to our errors.
+
+        The API key goes in the `Authorization` header of requests to the configured URL and
+        nowhere else: never in a URL (logs and error messages show URLs), and redirects are
+        not followed, because the service never redirects; an answer that does is something
+        else (a proxy's login page, a captive portal) that must not get the key or a camera
+        image.
+        """
         headers: dict[str, str] = {"Accept": "application/json"}
         if self._api_key is not None:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -228,11 +235,22 @@ class AnprClient:
         url = self._url.with_path(self._url.path.rstrip("/") + path)
         try:
             async with self._session.request(
-                method, url, params=params, data=body, headers=headers, timeout=client_timeout
+                method,
+                url,
+                params=params,
+                data=body,
+                headers=headers,
+                timeout=client_timeout,
+                allow_redirects=False,
             ) as response:
                 raw = await response.read()
                 if response.status >= 400:
                     _raise_for_status(response.status, response.headers, raw)
+                if response.status >= 300:
+                    raise AnprResponseError(
+                        f"{path} answered with a redirect ({response.status}), which an anpr "
+                        "inference service never sends: check the URL"
+                    )
                 try:
                     data = json.loads(raw)
                 except ValueError as err:

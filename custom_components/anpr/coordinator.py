@@ -3,7 +3,8 @@
 Recognition is pushed by the camera watchers (see `watcher.py`); this coordinator only polls
 `/v1/health` so Home Assistant knows whether the service is there. Every entity follows it:
 when the service is down they become unavailable, and the coordinator logs the outage once
-and the recovery once.
+and the recovery once. Each check also feeds the entry's outage tracker (`issues.py`), which
+raises a repair issue when the service stays unreachable and deletes it when it answers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .api import (
     Health,
 )
 from .const import DOMAIN, HEALTH_INTERVAL, LOGGER
+from .issues import async_get_outage
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -68,27 +70,36 @@ class AnprHealthCoordinator(DataUpdateCoordinator[Health]):
             update_interval=HEALTH_INTERVAL,
         )
         self.client = client
+        self.outage = async_get_outage(hass, entry)
 
     async def _async_update_data(self) -> Health:
-        """Fetch the health document; a rejected key starts re-authentication."""
+        """Fetch the health document; a rejected key starts re-authentication.
+
+        A rejected key ends an outage too: the service answered, and re-authentication is
+        what the user has to fix now.
+        """
         try:
             health = await self.client.health()
             if health.auth_required:
                 await self.client.check_auth()
         except AnprAuthenticationError as err:
+            self.outage.async_recovered()
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except AnprConnectionError as err:
+            self.outage.async_failed(str(err))
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="cannot_connect",
                 translation_placeholders={"url": self.client.url, "error": str(err)},
             ) from err
         except AnprError as err:
+            self.outage.async_failed(str(err))
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="unexpected_response",
                 translation_placeholders={"url": self.client.url, "error": str(err)},
             ) from err
+        self.outage.async_recovered()
         return health

@@ -51,6 +51,7 @@ def _watcher(watcher: CameraWatcher) -> dict[str, Any]:
         "busy": watcher.busy,
         "present": {category.value: on for category, on in watcher.present.items()},
         "active_visits": watcher.active_visits,
+        "last_error": str(watcher.last_error) if watcher.last_error else None,
         "last_detection": _detection(watcher.last_detection),
         "last_scan": None
         if scan is None
@@ -83,6 +84,9 @@ async def async_get_config_entry_diagnostics(
                 if coordinator.last_exception
                 else None,
                 "health": asdict(coordinator.data) if coordinator.data else None,
+                "outage_since": coordinator.outage.since.isoformat()
+                if coordinator.outage.since
+                else None,
             },
             "cameras": {
                 entity_id: _watcher(watcher) for entity_id, watcher in data.watchers.items()

@@ -6,7 +6,8 @@ and blueprints only ask; every check is made here, in one place, at the moment t
 open. The gate opens only if all of these hold:
 
 1. the inference service is available and the camera's last scan did not fail (no decision
-   is made on stale or partial data);
+   is made on stale or partial data: a burst that lost most of its frames, or was cut short
+   by the service going away, is a failed scan; see `watcher.py`);
 2. the camera has a latest visit (the newest scan that read plates), and when the caller says
    which plate it means, that visit includes it;
 3. the visit is recent: seen within the camera's presence hold time;

@@ -11,9 +11,12 @@ is added (the count) and every `HOUSEKEEPING_INTERVAL` (the ages).
 
 Stored per entry in `.storage/anpr.history.<entry_id>` with `Store.async_delay_save`: a busy
 driveway adds records in bursts, which are written together after `SAVE_DELAY` (and on
-shutdown), not one file write per car. Like the plate registry, the history lives beside the
-entry (in `hass.data`) so an export works while the entry is not loaded, and it is deleted
-with the entry.
+shutdown), not one file write per car. Writes are atomic and durable (`atomic_writes`), as
+for the registry: writes are rare enough that the flush to disk costs nothing, and a Pi that
+loses power mid-write keeps its previous history instead of an empty, corrupt file.
+
+Like the plate registry, the history lives beside the entry (in `hass.data`) so an export
+works while the entry is not loaded, and it is deleted with the entry.
 """
 
 from __future__ import annotations
@@ -160,7 +163,7 @@ class VisitHistory:
         self.entry_id = entry_id
         self.settings = HistorySettings()
         self._store: Store[HistoryData] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.history.{entry_id}", private=True
+            hass, STORAGE_VERSION, f"{DOMAIN}.history.{entry_id}", private=True, atomic_writes=True
         )
         self._visits: list[Visit] = []
         self._open: dict[tuple[str, int], Visit] = {}

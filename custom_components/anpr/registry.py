@@ -18,6 +18,13 @@ Visitor passes
     themselves (every decision checks the time); expired passes are purged `PASS_PURGE_AFTER`
     after their end, so a visitor who comes back a little late is still named, while old
     passes do not pile up.
+
+Durability
+    The registry decides who may enter, so it is written atomically *and* durably
+    (`atomic_writes`: a temporary file, flushed to disk, then renamed over the old one, the
+    folder synced): a power cut or a crash in the middle of a write leaves the previous
+    registry, never a truncated one. A change waits `SAVE_DELAY` before it is written, and is
+    written at once when Home Assistant stops.
 """
 
 from __future__ import annotations
@@ -296,6 +303,7 @@ class PlateRegistry:
             STORAGE_VERSION,
             f"{DOMAIN}.registry.{entry_id}",
             private=True,
+            atomic_writes=True,
             minor_version=STORAGE_MINOR_VERSION,
         )
         self._plates: dict[str, RegisteredPlate] = {}

@@ -8,6 +8,24 @@ the cooldown is the same visit: the entities update, but the visit's event fires
 Each camera has its own task and lock, so a slow or broken camera never delays another, and one
 camera is never scanned twice at once: a trigger that arrives during a burst queues at most one
 more burst.
+
+What a burst does when something fails (a gate must never open because something failed):
+
+* A frame the camera could not give (an error, a timeout, bytes that are no image) or that the
+  service rejected (400: the camera sent a broken image) is skipped, with a warning logged once
+  until the camera recovers. The burst is only trusted when a majority of its frames were
+  read (`quorum`): one lost frame of three still leaves a vote; more, and the burst fails.
+* An unreachable or failing service (network errors, timeouts, 5xx, answers that are not the
+  API's JSON) is retried with backoff (`RETRY_DELAYS`); when the retries are used up the
+  service is down: the burst fails as a whole (nothing is decided on the frames read before),
+  and the health coordinator marks every entity unavailable.
+* A busy service (503 `overloaded`) is retried after its `Retry-After` (at most
+  `MAX_RETRY_AFTER`); if it stays busy the burst stops adding to its queue and votes on what it
+  read. Busy is not down: the entities stay available.
+* Anything unexpected still fails the burst, so `last_error` is always set when the newest scan
+  did not complete: the gate (`gate.py`) refuses to open on the visit read before.
+
+The next trigger after any failure scans normally; there is no back-off between bursts.
 """
 
 from __future__ import annotations
@@ -48,6 +66,7 @@ from .api import (
     AnprConnectionError,
     AnprError,
     AnprOverloadedError,
+    AnprResponseError,
     Recognition,
     image_content_type,
 )
@@ -84,7 +103,7 @@ INACTIVE_STATES = frozenset(
 """Trigger states that mean "nothing there"; a change to any other state starts a burst."""
 
 RETRY_DELAYS: tuple[float, ...] = (1.0, 3.0)
-"""Pause before each retry of a frame the service could not take (network, 5xx, overload)."""
+"""Pause before each retry of a frame the service could not take (network, 5xx, junk, busy)."""
 MAX_RETRY_AFTER = 10.0
 """Longest an overloaded service's `Retry-After` is honoured within a burst."""
 SNAPSHOT_TIMEOUT = 10
@@ -93,7 +112,28 @@ _VISIT_IDS = count(1)
 
 
 class ScanError(HomeAssistantError):
-    """A burst produced no usable frame; the message says why (translated)."""
+    """A burst failed (too few frames read, the service down or busy...); says why, translated."""
+
+
+def retry_delay(attempt: int, err: AnprError) -> float:
+    """Return the pause before retry number `attempt + 1` of a frame that failed with `err`.
+
+    The backoff of `RETRY_DELAYS`, or longer when a busy service asks for it with
+    `Retry-After`, but never more than `MAX_RETRY_AFTER`: by then the car may have moved on.
+    """
+    delay = RETRY_DELAYS[attempt]
+    if isinstance(err, AnprOverloadedError) and err.retry_after is not None:
+        delay = min(max(delay, err.retry_after), MAX_RETRY_AFTER)
+    return delay
+
+
+def quorum(burst_frames: int) -> int:
+    """Return how many frames of a burst must be read for its result to count: a majority.
+
+    Voting is what outvotes a misread frame; with fewer than half the frames there is no
+    majority left to do that, so such a burst fails instead of deciding on partial data.
+    """
+    return burst_frames // 2 + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +331,8 @@ class CameraWatcher:
     async def async_scan(self) -> ScanResult:
         """Run one burst now (after any running one) and return what it read.
 
-        Raises `ScanError` when no frame could be read at all.
+        Raises `ScanError` when too few frames could be read, and for anything unexpected
+        (logged with its traceback), so that a failed scan always leaves `last_error` set.
         """
         async with self._lock:
             try:
@@ -299,6 +340,14 @@ class CameraWatcher:
             except ScanError as err:
                 self.last_error = err
                 raise
+            except Exception as err:
+                LOGGER.exception("%s: unexpected error while scanning", self.entity_id)
+                self.last_error = ScanError(
+                    translation_domain=DOMAIN,
+                    translation_key="scan_failed",
+                    translation_placeholders={"camera": self.entity_id, "error": repr(err)},
+                )
+                raise self.last_error from err
             self.last_error = None
             return result
 
@@ -322,9 +371,21 @@ class CameraWatcher:
             except AnprAuthenticationError as err:
                 self.entry.async_start_reauth(self.hass)
                 raise ScanError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
-            except AnprConnectionError as err:
-                # Retries are used up: the service is down. The coordinator marks every
-                # entity unavailable and logs the outage once.
+            except AnprOverloadedError as err:
+                # Busy, not down (its health check answers): stop adding to its queue.
+                self._async_report_problem(
+                    f"the inference service is busy; the burst of {self.entity_id} stopped "
+                    f"after {len(frames)} of {settings.burst_frames} frames: {err}"
+                )
+                failure = ScanError(
+                    translation_domain=DOMAIN,
+                    translation_key="service_busy",
+                    translation_placeholders={"error": str(err)},
+                )
+                break
+            except (AnprConnectionError, AnprResponseError) as err:
+                # Retries are used up: the service is down or broken. The coordinator marks
+                # every entity unavailable and logs the outage once.
                 self.entry.runtime_data.coordinator.async_set_update_error(err)
                 raise ScanError(
                     translation_domain=DOMAIN,
@@ -344,22 +405,42 @@ class CameraWatcher:
         coordinator = self.entry.runtime_data.coordinator
         if frames and not coordinator.last_update_success:
             await coordinator.async_request_refresh()
-        if not frames:
-            raise failure or ScanError(
+        if len(frames) < quorum(settings.burst_frames):
+            # Every frame that was not read left its reason in `failure`.
+            assert failure is not None  # noqa: S101
+            if not frames:
+                raise failure
+            raise ScanError(
                 translation_domain=DOMAIN,
-                translation_key="camera_failed",
-                translation_placeholders={"camera": self.entity_id},
-            )
+                translation_key="too_few_frames",
+                translation_placeholders={
+                    "camera": self.entity_id,
+                    "read": str(len(frames)),
+                    "frames": str(settings.burst_frames),
+                    "error": str(failure),
+                },
+            ) from failure
         if failure is None:
             self._async_clear_problem()
         return self._async_record_scan(frames)
 
     async def _async_snapshot(self) -> tuple[bytes, str] | None:
-        """Take one snapshot; a failure is logged (once until the camera recovers)."""
+        """Take one snapshot; a failure is logged (once until the camera recovers).
+
+        Camera integrations do not all keep to `HomeAssistantError` (a `local_file` camera
+        pointed at a folder raises `IsADirectoryError`); whatever one raises is that camera's
+        problem, so it skips the frame like any other camera failure.
+        """
         try:
             image = await async_get_image(self.hass, self.entity_id, timeout=SNAPSHOT_TIMEOUT)
         except HomeAssistantError as err:
             self._async_report_problem(f"cannot take a snapshot from {self.entity_id}: {err}")
+            return None
+        except Exception as err:  # noqa: BLE001 - see the docstring
+            self._async_report_problem(
+                f"cannot take a snapshot from {self.entity_id}: the camera raised "
+                f"{type(err).__name__}: {err}"
+            )
             return None
         content_type = image_content_type(image.content)
         if content_type is None:
@@ -371,7 +452,11 @@ class CameraWatcher:
         return image.content, content_type
 
     async def _async_recognize(self, image: bytes, content_type: str) -> Recognition:
-        """Send one frame, retrying with backoff while the service is busy or unreachable."""
+        """Send one frame, retrying with backoff while the service is busy or failing.
+
+        An answer that is not the API's JSON is retried like a 5xx: it is the service (or a
+        connection cut mid-answer) failing, not the image, which gets a 400.
+        """
         client = self.entry.runtime_data.client
         for attempt in range(len(RETRY_DELAYS) + 1):
             try:
@@ -382,12 +467,10 @@ class CameraWatcher:
                     min_confidence=self.settings.min_confidence,
                     crops=True,
                 )
-            except AnprConnectionError as err:
+            except (AnprConnectionError, AnprResponseError) as err:
                 if attempt == len(RETRY_DELAYS):
                     raise
-                delay = RETRY_DELAYS[attempt]
-                if isinstance(err, AnprOverloadedError) and err.retry_after is not None:
-                    delay = min(max(delay, err.retry_after), MAX_RETRY_AFTER)
+                delay = retry_delay(attempt, err)
                 LOGGER.debug("%s: %s; retrying in %.1f s", self.entity_id, err, delay)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

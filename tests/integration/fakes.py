@@ -1,8 +1,9 @@
 """A fake anpr inference service: a real aiohttp server on 127.0.0.1 speaking API v1.
 
 It answers exactly like the contract in `notes/api.md` says, with knobs to make it misbehave
-(wrong key, queued error answers, junk JSON, being down), and records what it was sent so tests
-can check the integration's requests.
+(wrong key, queued error answers, junk JSON, slow answers, being down with 500s, or really gone:
+`stop()` and `start()` again on the same port, also right after a given answer), and records
+what it was sent so tests can check the integration's requests.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    then_stop: bool = False
+    """Stop the server right after this answer, as if the service's process died."""
 
 
 @dataclass
@@ -112,16 +115,28 @@ class FakeAnprService:
         self.default_recognition: dict[str, Any] = recognition_json(plate_json("AYO9034"))
         self.down = False
         self.requests: list[Request] = []
+        self._server: TestServer | None = None
+        self._port: int | None = None
+        self._url: str | None = None
+        self._stopping: asyncio.Task[None] | None = None
+
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/v1/health", self._health)
         app.router.add_get("/v1/openapi.json", self._openapi)
         app.router.add_post("/v1/recognize", self._recognize)
-        self._server = TestServer(app, host="127.0.0.1")
+        return app
 
     @property
     def url(self) -> str:
-        """Base URL of the running server."""
-        return str(self._server.make_url("")).rstrip("/")
+        """Base URL of the server (the same after a restart)."""
+        assert self._url is not None, "start the service first"
+        return self._url
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is listening."""
+        return self._server is not None
 
     @property
     def recognize_requests(self) -> list[Request]:
@@ -129,12 +144,26 @@ class FakeAnprService:
         return [r for r in self.requests if r.path == "/v1/recognize"]
 
     async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
+        """Listen on 127.0.0.1: on a free port, then on the same one again after `stop()`."""
+        if self._stopping is not None:
+            await self._stopping
+            self._stopping = None
+        self._server = TestServer(self._app(), host="127.0.0.1", port=self._port)
         await self._server.start_server()
+        self._port = self._server.port
+        self._url = str(self._server.make_url("")).rstrip("/")
+
+    async def stop(self) -> None:
+        """Stop listening and close every connection: the service is gone."""
+        if self._server is not None:
+            server, self._server = self._server, None
+            await server.close()
 
     async def close(self) -> None:
-        """Stop listening."""
-        await self._server.close()
+        """Stop for good (the end of a test)."""
+        if self._stopping is not None:
+            await self._stopping
+        await self.stop()
 
     async def _record(self, request: web.Request) -> None:
         self.requests.append(
@@ -152,13 +181,21 @@ class FakeAnprService:
             request.headers.get("Authorization") == f"Bearer {self.api_key}"
         )
 
-    @staticmethod
-    async def _answer(answer: Answer) -> web.StreamResponse:
+    async def _answer(self, answer: Answer) -> web.StreamResponse:
         if answer.delay:
             await asyncio.sleep(answer.delay)
-        if isinstance(answer.body, bytes):
-            return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
-        return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        response = (
+            web.Response(status=answer.status, body=answer.body, headers=answer.headers)
+            if isinstance(answer.body, bytes)
+            else web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        )
+        if answer.then_stop:
+            # The listening socket closes in the stop task's first step, long before the
+            # client has read this answer and sent its next request; `Connection: close`
+            # keeps that request from reusing this connection.
+            response.force_close()
+            self._stopping = asyncio.get_running_loop().create_task(self.stop())
+        return response
 
     def _unauthorized(self) -> web.StreamResponse:
         return web.json_response(

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
+
+from custom_components.anpr.const import DOMAIN
+from custom_components.anpr.watcher import ScanError
 
 from .conftest import CAMERA, MOTION
 from .fakes import API_KEY
@@ -16,6 +20,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+    from .fakes import FakeAnprService
 
 REDACTED = "**REDACTED**"
 
@@ -64,3 +70,74 @@ async def test_diagnostics_before_any_scan(
     assert camera["last_detection"] is None
     assert camera["last_scan"] is None
     assert diagnostics["service"]["last_error"] is None
+
+
+async def test_diagnostics_keep_registry_and_history_private(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The registry and the history are plates, names and notes: only their counts show."""
+    for plate, name, category in (
+        ("AYO9034", "Alice Example", "resident"),
+        ("BAD6666", "Mallory Example", "blocked"),
+    ):
+        await hass.services.async_call(
+            DOMAIN,
+            "add_plate",
+            {"plate": plate, "name": name, "category": category, "notes": "gate code 4711"},
+            blocking=True,
+        )
+    await hass.services.async_call(
+        DOMAIN,
+        "add_visitor_pass",
+        {"plate": "XYZ9876", "name": "Victor Visitor", "duration": {"hours": 2}},
+        blocking=True,
+    )
+    hass.states.async_set(MOTION, "on")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert loaded_entry.runtime_data.history.visits[0].owner == "Alice Example"
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, loaded_entry)
+
+    text = json.dumps(diagnostics)
+    for private in (
+        "AYO9034",
+        "BAD6666",
+        "XYZ9876",
+        "Alice",
+        "Mallory",
+        "Victor",
+        "4711",
+        "Resident",
+    ):
+        assert private not in text
+    assert diagnostics["registry"] == {"resident": 1, "visitor": 1, "blocked": 1}
+    assert diagnostics["history"] == {"visits": 1}
+    camera = diagnostics["cameras"][CAMERA]
+    assert camera["last_detection"]["owner"] == REDACTED
+    assert camera["last_detection"]["matched_plate"] == REDACTED
+    assert camera["last_detection"]["decision"] == REDACTED
+    assert camera["last_detection"]["access_granted"] is True
+    assert camera["last_error"] is None
+
+
+async def test_diagnostics_during_an_outage(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    anpr_service: FakeAnprService,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    await anpr_service.stop()
+    with pytest.raises(ScanError):
+        await loaded_entry.runtime_data.watchers[CAMERA].async_scan()
+    await loaded_entry.runtime_data.coordinator.async_refresh()
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, loaded_entry)
+
+    service = diagnostics["service"]
+    assert service["available"] is False
+    assert "cannot reach" in service["last_error"]
+    assert service["outage_since"] is not None
+    assert "unavailable" in diagnostics["cameras"][CAMERA]["last_error"]
+    assert API_KEY not in json.dumps(diagnostics)
