@@ -73,20 +73,23 @@ def confidence(value: str) -> float:
 
 
 def _add_flags(parser: argparse.ArgumentParser, flags: Sequence[tuple[str, str, str]]) -> None:
+    """Add setting flags; `build_config` picks up their `cfg_<setting>` values."""
     for flag, dest, text in flags:
         parser.add_argument(flag, dest=f"cfg_{dest}", help=text, default=None)
-    if flags is _MODEL_FLAGS:
-        parser.add_argument(
-            "--options", type=Path, help="Home Assistant add-on options file (JSON)"
-        )
-        parser.add_argument(
-            "--no-download",
-            dest="cfg_allow_download",
-            action="store_const",
-            const=False,
-            default=None,
-            help="never download models; use what is on disk or embedded",
-        )
+
+
+def _add_model_flags(parser: argparse.ArgumentParser) -> None:
+    """Add what every command that loads models takes: the model flags and an options file."""
+    _add_flags(parser, _MODEL_FLAGS)
+    parser.add_argument("--options", type=Path, help="Home Assistant add-on options file (JSON)")
+    parser.add_argument(
+        "--no-download",
+        dest="cfg_allow_download",
+        action="store_const",
+        const=False,
+        default=None,
+        help="never download models; use what is on disk or embedded",
+    )
 
 
 def build_config(args: argparse.Namespace, environ: dict[str, str] | None = None) -> ServiceConfig:
@@ -180,7 +183,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP service")
-    _add_flags(serve, _MODEL_FLAGS)
+    _add_model_flags(serve)
     _add_flags(serve, _SERVE_FLAGS)
     serve.add_argument(
         "--no-announce",
@@ -190,7 +193,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     recognize = sub.add_parser("recognize", help="read the plates in image files")
-    _add_flags(recognize, _MODEL_FLAGS)
+    _add_model_flags(recognize)
     recognize.add_argument("images", nargs="+", help="JPEG, PNG or WebP files")
     recognize.add_argument("--region", help="plate region hint: br, eu, in, nz, uk, us")
     recognize.add_argument("--min-confidence", type=confidence, default=None)
@@ -199,8 +202,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     from . import bench, load  # noqa: PLC0415
 
-    _add_flags(bench.add_parser(sub), _MODEL_FLAGS)
-    _add_flags(load.add_parser(sub), _MODEL_FLAGS)
+    _add_model_flags(bench.add_parser(sub))
+    _add_model_flags(load.add_parser(sub))
     return parser
 
 
