@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from open_image_models.detection.core.base import BoundingBox, DetectionResult
 
-from .sessions import create_session
+from .sessions import create_session, session_options
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -137,21 +137,16 @@ class YoloPlateDetector(BaseDetector):  # type: ignore[misc]
 
     def __init__(self, model_path: Path, *, threads: int = 0, conf_threshold: float = 0.3) -> None:
         """Load the detector through open-image-models with our session settings."""
-        import onnxruntime as ort  # noqa: PLC0415
         from open_image_models.detection.core.yolo_v9.inference import (  # noqa: PLC0415
             YoloV9Detector,
         )
 
-        options = ort.SessionOptions()
-        options.inter_op_num_threads = 1
-        if threads > 0:
-            options.intra_op_num_threads = threads
         self._detector: Any = YoloV9Detector(
             model_path,
             class_labels=("License Plate",),
             conf_thresh=conf_threshold,
             providers=["CPUExecutionProvider"],
-            sess_options=options,
+            sess_options=session_options(threads=threads),
         )
 
     def predict(self, frame: Image) -> list[DetectionResult]:

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def create_session(path: Path, *, threads: int = 0) -> Any:
-    """Load an ONNX model for CPU inference.
+def session_options(*, threads: int = 0) -> Any:
+    """Session options for CPU inference.
 
     `threads` = 0 lets onnxruntime pick (one per core), which is right for a single worker;
     with several workers each should get `cores / workers` so they don't oversubscribe.
@@ -29,4 +29,11 @@ def create_session(path: Path, *, threads: int = 0) -> Any:
     if threads > 0:
         options.intra_op_num_threads = threads
     options.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    return options
+
+
+def create_session(path: Path, *, threads: int = 0) -> Any:
+    """Load an ONNX model for CPU inference with `session_options`."""
+    return ort.InferenceSession(
+        str(path), sess_options=session_options(threads=threads), providers=["CPUExecutionProvider"]
+    )
