@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .formats import match_format, normalize_plate
-from .ocr import BatchOCR, OcrRead
+from .ocr import BatchOCR, OcrRead, mean_confidence
 from .results import Box, ModelInfo, PlateRead, RecognitionResult, Timings
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class _Candidate:
 
     @property
     def confidence(self) -> float:
-        return float(np.mean(self.confidences)) if self.confidences else 0.0
+        return mean_confidence(self.confidences)
 
 
 def _score(c: _Candidate) -> float:

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 Image = npt.NDArray[np.uint8]
 
 
+def mean_confidence(confidences: Sequence[float]) -> float:
+    """Whole-plate confidence: the mean character confidence (0 for an empty read)."""
+    return float(np.mean(confidences)) if confidences else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class OcrRead:
     """One crop's reading.
@@ -41,8 +46,8 @@ class OcrRead:
 
     @property
     def confidence(self) -> float:
-        """Whole-plate confidence: the mean character confidence (0 for an empty read)."""
-        return float(np.mean(self.char_confidences)) if self.char_confidences else 0.0
+        """Whole-plate confidence (see `mean_confidence`)."""
+        return mean_confidence(self.char_confidences)
 
 
 class BatchOCR(BaseOCR):  # type: ignore[misc]
