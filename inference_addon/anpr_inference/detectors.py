@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from open_image_models.detection.core.base import BoundingBox, DetectionResult
 
+from .fusion import fused_or_original
 from .sessions import create_session, session_options
 
 if TYPE_CHECKING:
@@ -76,7 +77,9 @@ class TextPlateProposer(BaseDetector):  # type: ignore[misc]
         from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess  # noqa: PLC0415
 
         self.settings = settings or ProposalSettings()
-        self._session = create_session(model_path, threads=threads)
+        # The same graph with its affines and hard-swishes fused (~20% faster); the original
+        # file, with a warning, if that fails.
+        self._session = create_session(fused_or_original(model_path), threads=threads)
         self._input = self._session.get_inputs()[0].name
         self._post = DBPostProcess(
             thresh=self.settings.pixel_threshold,

@@ -38,8 +38,13 @@ def session_options(*, threads: int = 0) -> Any:
     return options
 
 
-def create_session(path: Path, *, threads: int = 0) -> Any:
-    """Load an ONNX model for CPU inference with `session_options`."""
+def create_session(model: Path | bytes, *, threads: int = 0) -> Any:
+    """Load an ONNX model for CPU inference with `session_options`.
+
+    `model` is a file, or a serialized model built in memory (see `fusion`).
+    """
     return ort.InferenceSession(
-        str(path), sess_options=session_options(threads=threads), providers=["CPUExecutionProvider"]
+        model if isinstance(model, bytes) else str(model),
+        sess_options=session_options(threads=threads),
+        providers=["CPUExecutionProvider"],
     )
