@@ -12,6 +12,7 @@ from fast_alpr import ALPR
 import numpy as np
 import pytest
 
+from anpr_inference.bench import parse_labels
 from anpr_inference.config import ServiceConfig
 from anpr_inference.detectors import ProposalSettings, TextPlateProposer
 from anpr_inference.engine import EngineSettings, RecognitionEngine, create_engine
@@ -21,6 +22,8 @@ from anpr_inference.ocr import PlateOCR, TextLineOCR
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from open_image_models.detection.core.base import DetectionResult
 
 # A fixed sample (the first photos of each folder, in name order) and what they show; the
 # benchmark command measures the whole dataset.
@@ -103,13 +106,77 @@ def test_blank_image_has_no_plate(engine: RecognitionEngine) -> None:
     assert (result.width, result.height) == (800, 600)
 
 
-def test_small_image_gets_no_second_look(models_dir: Path, dataset_dir: Path) -> None:
-    """Images no larger than the first look's scale can't gain from a finer one."""
-    detector = TextPlateProposer(embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx")
+@pytest.fixture(scope="module")
+def proposer() -> TextPlateProposer:
+    """Load the embedded detector with its default looks."""
+    return TextPlateProposer(embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx")
+
+
+def _hits(proposals: list[DetectionResult] | None, dataset_dir: Path, name: str) -> bool:
+    """Whether a proposal is centred on the labelled plate of `name`."""
+    (truth,) = parse_labels((dataset_dir / name).with_suffix(".txt").read_text())
+    box = truth.box
+    return any(
+        box.x1 <= (p.bounding_box.x1 + p.bounding_box.x2) / 2 <= box.x2
+        and box.y1 <= (p.bounding_box.y1 + p.bounding_box.y2) / 2 <= box.y2
+        for p in proposals or ()
+    )
+
+
+def test_looks_skip_what_an_earlier_look_saw(
+    proposer: TextPlateProposer, dataset_dir: Path
+) -> None:
+    """A finer look at an image no larger than a coarser look's budget would see the same."""
+    assert proposer.passes == len(proposer.settings.looks) == 3
     small = np.full((480, 640, 3), 127, dtype=np.uint8)
-    assert detector.predict_fine(small) is None
+    assert proposer.predict_pass(small, 0) == []
+    assert proposer.predict_pass(small, 1) == []  # equalised: a different picture
+    assert proposer.predict_pass(small, 2) is None
     big = _load(dataset_dir, "us/0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.jpg")
-    assert detector.predict_fine(big) is not None
+    assert proposer.predict_pass(big, 2)
+
+
+def test_equalised_look_finds_a_faint_plate(proposer: TextPlateProposer, dataset_dir: Path) -> None:
+    """A plate in flat light that the plain look misses at the same scale, CLAHE brings out."""
+    name = "us/wts-lg-000018.jpg"
+    image = _load(dataset_dir, name)
+    assert not _hits(proposer.predict_pass(image, 0), dataset_dir, name)
+    assert _hits(proposer.predict_pass(image, 1), dataset_dir, name)
+
+
+class _CountingProposer(TextPlateProposer):
+    """The real detector, recording which looks the engine asks for."""
+
+    def __init__(self, model_path: Path) -> None:
+        super().__init__(model_path)
+        self.taken: list[int] = []
+
+    def predict_pass(self, frame: np.ndarray, index: int) -> list[DetectionResult] | None:
+        self.taken.append(index)
+        return super().predict_pass(frame, index)
+
+
+def test_engine_stops_at_the_first_convincing_look(
+    engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    """An easy plate costs one look; an image without one is looked at every way there is."""
+    counting = _CountingProposer(embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx")
+    looking = RecognitionEngine(counting, engine.ocr, engine.models)
+    result = looking.recognize(_load(dataset_dir, "br/AYO9034.jpg"), region="br")
+    assert [p.normalized for p in result.plates] == ["AYO9034"]
+    assert counting.taken == [0]
+    counting.taken.clear()
+    blank = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    assert looking.recognize(blank).plates == ()
+    assert counting.taken == [0, 1, 2]
+
+
+def test_faint_plate_is_read_through_the_looks(
+    engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    """End to end: the engine reads the faint plate the first look can't see."""
+    result = engine.recognize(_load(dataset_dir, "us/wts-lg-000018.jpg"), region="us")
+    assert result.plates[0].normalized == "CG2H2U"
 
 
 def test_second_plates_need_a_confident_read(engine: RecognitionEngine, dataset_dir: Path) -> None:
