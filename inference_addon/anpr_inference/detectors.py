@@ -14,6 +14,7 @@ Two kinds:
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -23,12 +24,95 @@ import numpy.typing as npt
 from open_image_models.detection.core.base import BoundingBox, DetectionResult
 
 from .fusion import fused_or_original
+from .results import Box
 from .sessions import create_session, session_options
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 Image = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class TiltedBox:
+    """A rectangle at an angle: a text line as the detector found it, not its upright bounds.
+
+    `angle` is the direction of the text's baseline in radians, in image coordinates (y
+    down: positive means the line falls to the right). Plates are seldom level in a camera's
+    frame; reading one from its upright bounds hands the OCR slanted characters inside a box
+    taller than the plate.
+    """
+
+    cx: float
+    cy: float
+    width: float
+    height: float
+    angle: float
+
+    @classmethod
+    def from_quad(cls, quad: npt.NDArray[np.floating[Any]]) -> TiltedBox:
+        """From four corners ordered top-left, top-right, bottom-right, bottom-left."""
+        tl, tr, br, bl = (quad[i].astype(np.float64) for i in range(4))
+        top, bottom = tr - tl, br - bl
+        return cls(
+            cx=float(quad[:, 0].mean()),
+            cy=float(quad[:, 1].mean()),
+            width=float(np.hypot(*top) + np.hypot(*bottom)) / 2,
+            height=float(np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2,
+            angle=float(np.arctan2(top[1] + bottom[1], top[0] + bottom[0])),
+        )
+
+    def grown(self, sideways: float, up: float, down: float) -> TiltedBox:
+        """Grow (or shrink, if negative) by fractions of the width and height, along the text."""
+        shift = (down - up) * self.height / 2
+        return TiltedBox(
+            cx=self.cx - shift * math.sin(self.angle),
+            cy=self.cy + shift * math.cos(self.angle),
+            width=self.width * (1 + 2 * sideways),
+            height=self.height * (1 + up + down),
+            angle=self.angle,
+        )
+
+    def bounds(self, width: int, height: int) -> Box:
+        """Return the upright box around it, inside an image of this size."""
+        cos, sin = abs(math.cos(self.angle)), abs(math.sin(self.angle))
+        half_w = (self.width * cos + self.height * sin) / 2
+        half_h = (self.width * sin + self.height * cos) / 2
+        return Box(
+            max(0, round(self.cx - half_w)),
+            max(0, round(self.cy - half_h)),
+            min(width, round(self.cx + half_w)),
+            min(height, round(self.cy + half_h)),
+        )
+
+    def crop(self, image: Image) -> Image:
+        """Cut it out of `image`, levelled: one affine warp of just the output's pixels."""
+        cos, sin = math.cos(self.angle), math.sin(self.angle)
+        x0, y0 = -self.width / 2, -self.height / 2
+        # Maps each output pixel (u, v) back to the image: centre + rotation * (u + x0, v + y0).
+        inverse = np.array(
+            [
+                [cos, -sin, self.cx + x0 * cos - y0 * sin],
+                [sin, cos, self.cy + x0 * sin + y0 * cos],
+            ]
+        )
+        size = (max(1, round(self.width)), max(1, round(self.height)))
+        levelled = cv2.warpAffine(
+            image,
+            inverse,
+            size,
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        return np.asarray(levelled, dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class TextLineProposal(DetectionResult):
+    """A plate proposal that also knows the text line's tilt (see `TiltedBox`)."""
+
+    tilted: TiltedBox | None = None
+    """The text line grown to plate size like `bounding_box`, but along the text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +243,11 @@ class TextPlateProposer(BaseDetector):  # type: ignore[misc]
                 x2=min(w, int(x2 + bw * s.grow_x)),
                 y2=min(h, int(y2 + bh * s.grow_down)),
             )
+            tilted = TiltedBox.from_quad(quad).grown(s.grow_x, s.grow_up, s.grow_down)
             found.append(
-                DetectionResult(label=self.label, confidence=float(score), bounding_box=box)
+                TextLineProposal(
+                    label=self.label, confidence=float(score), bounding_box=box, tilted=tilted
+                )
             )
         found.sort(key=lambda d: d.confidence, reverse=True)
         return found[: s.max_proposals]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -26,9 +27,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from fast_alpr.base import BaseDetector
-    from open_image_models.detection.core.base import BoundingBox, DetectionResult
+    from open_image_models.detection.core.base import DetectionResult
 
     from .config import ServiceConfig
+    from .detectors import TiltedBox
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,6 +108,12 @@ class EngineSettings:
     lettering, and another crop usually doesn't. The first variant is the detector's box."""
     refine_top: int = 2
     """How many proposals, best first, get the extra crops (each crop costs one OCR read)."""
+    level_from: float = math.radians(2.0)
+    """The best proposals whose text line is tilted at least this much (radians; only
+    detectors that report a tilt, see `TiltedBox`) are also read from a levelled crop. A
+    tilted plate read from its upright bounds gives the OCR slanted characters in a box
+    taller than the plate; the levelled crop alone read 1 more plate on `br` and 3 fewer on
+    `us` (the upright box's extra height helps some reads), both together 1 more on each."""
     convincing: float = 0.9
     """A format-valid read at least this confident ends the search; below it, a detector
     with several looks (`MultiLookDetector`) takes its next one. Higher finds a few more
@@ -121,9 +129,12 @@ class _Candidate:
     fmt: str | None
     region: str | None
     box: Box
-    source: BoundingBox
-    """The detector's box this crop was cut around."""
-    detection_confidence: float
+    proposal: DetectionResult
+    """The detector's proposal this crop was cut around."""
+
+    @property
+    def detection_confidence(self) -> float:
+        return float(self.proposal.confidence)
 
     @property
     def confidence(self) -> float:
@@ -207,27 +218,38 @@ class RecognitionEngine:
     def _read_proposals(
         self, image: Image, detections: Sequence[DetectionResult], region: str | None
     ) -> list[_Candidate]:
-        """Read every proposal, then other crops of the best few (see `crop_variants`)."""
+        """Read every proposal, then other crops of the best few (`crop_variants`, levelled)."""
         base, extra = self.settings.crop_variants[0], self.settings.crop_variants[1:]
-        candidates = self._read(
-            image, [(d.bounding_box, d.confidence, base) for d in detections], region
-        )
+        candidates = self._read(image, [(d, base, False) for d in detections], region)
         best = sorted(candidates, key=_score, reverse=True)[: self.settings.refine_top]
-        candidates += self._read(
-            image, [(c.source, c.detection_confidence, v) for c in best for v in extra], region
-        )
+        again = [(c.proposal, v, False) for c in best for v in extra]
+        again += [(c.proposal, base, True) for c in best if self._tilted(c.proposal)]
+        candidates += self._read(image, again, region)
         return candidates
+
+    def _tilted(self, proposal: DetectionResult) -> bool:
+        """Whether a levelled crop of `proposal` would differ from its upright bounds."""
+        tilted: TiltedBox | None = getattr(proposal, "tilted", None)
+        return tilted is not None and abs(tilted.angle) >= self.settings.level_from
 
     def _read(
         self,
         image: Image,
-        crops: Sequence[tuple[BoundingBox, float, tuple[float, float, float]]],
+        crops: Sequence[tuple[DetectionResult, tuple[float, float, float], bool]],
         region: str | None,
     ) -> list[_Candidate]:
         """OCR one crop per (proposal, variant) in one batch; keep plausible candidates."""
         height, width = image.shape[:2]
-        boxes: list[tuple[Box, BoundingBox, float]] = []
-        for bb, conf, (grow_x, grow_up, grow_down) in crops:
+        cut: list[tuple[Box, DetectionResult, Image]] = []
+        for proposal, (grow_x, grow_up, grow_down), level in crops:
+            tilted: TiltedBox | None = getattr(proposal, "tilted", None)
+            if level and tilted is not None:
+                grown = tilted.grown(grow_x, grow_up, grow_down)
+                box = grown.bounds(width, height)
+                if box.width >= 4 and box.height >= 4:
+                    cut.append((box, proposal, grown.crop(image)))
+                continue
+            bb = proposal.bounding_box
             dx, bh = (bb.x2 - bb.x1) * grow_x, bb.y2 - bb.y1
             box = Box(
                 max(0, round(bb.x1 - dx)),
@@ -236,16 +258,16 @@ class RecognitionEngine:
                 min(height, round(bb.y2 + bh * grow_down)),
             )
             if box.width >= 4 and box.height >= 4:
-                boxes.append((box, bb, conf))
-        reads = self.ocr.read_batch([image[b.y1 : b.y2, b.x1 : b.x2] for b, _, _ in boxes])
+                cut.append((box, proposal, image[box.y1 : box.y2, box.x1 : box.x2]))
+        reads = self.ocr.read_batch([crop for _, _, crop in cut])
         return [
             cand
-            for (box, bb, conf), read in zip(boxes, reads, strict=True)
-            if (cand := self._candidate(read, box, bb, conf, region)) is not None
+            for (box, proposal, _), read in zip(cut, reads, strict=True)
+            if (cand := self._candidate(read, box, proposal, region)) is not None
         ]
 
     def _candidate(
-        self, read: OcrRead, box: Box, source: BoundingBox, det_conf: float, region: str | None
+        self, read: OcrRead, box: Box, proposal: DetectionResult, region: str | None
     ) -> _Candidate | None:
         text = normalize_plate(read.text)
         if len(text) != len(read.text):
@@ -269,10 +291,9 @@ class RecognitionEngine:
                 match.format,
                 match.region,
                 box,
-                source,
-                det_conf,
+                proposal,
             )
-        return _Candidate(read, text, read.char_confidences, None, None, box, source, det_conf)
+        return _Candidate(read, text, read.char_confidences, None, None, box, proposal)
 
     def _merge(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
         """Best first; drop candidates that overlap a better one or repeat its text."""

@@ -6,6 +6,7 @@ the offline pipeline every installation can fall back to; these tests pin what i
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from fast_alpr import ALPR
@@ -221,3 +222,13 @@ def test_embedded_text_recogniser_reads_a_plate(dataset_dir: Path) -> None:
     result = engine.recognize(_load(dataset_dir, "br/AYO9034.jpg"), region="br")
     assert result.plates[0].normalized == "AYO9034"
     assert engine.ocr.read_batch([]) == []
+
+
+def test_tilted_plate_is_also_read_levelled(engine: RecognitionEngine, dataset_dir: Path) -> None:
+    """A plate a few degrees off level loses its first letter read upright; levelled, it doesn't."""
+    image = _load(dataset_dir, "br/PJT2905.jpg")
+    upright = RecognitionEngine(
+        engine.detector, engine.ocr, engine.models, EngineSettings(level_from=math.pi)
+    )
+    assert upright.recognize(image, region="br").plates[0].normalized != "PJT2905"
+    assert engine.recognize(image, region="br").plates[0].normalized == "PJT2905"
