@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from .config import ServiceConfig
     from .detectors import TiltedBox
 
+    Crop = tuple[DetectionResult, tuple[float, float, float], TiltedBox | None]
+    """A proposal, the crop variant to cut around it, and its tilted box if levelled."""
+
 _LOGGER = logging.getLogger(__name__)
 
 Image = npt.NDArray[np.uint8]
@@ -165,6 +168,8 @@ class RecognitionEngine:
         self.ocr = ocr
         self._models = dict(models)
         self.settings = settings or EngineSettings()
+        # Decided once: a runtime protocol check costs microseconds on every request.
+        self._looks = detector if isinstance(detector, MultiLookDetector) else None
 
     @property
     def models(self) -> Mapping[str, ModelInfo]:
@@ -190,7 +195,7 @@ class RecognitionEngine:
         height, width = image.shape[:2]
         candidates: list[_Candidate] = []
         detect_ms = 0.0
-        looks = self.detector if isinstance(self.detector, MultiLookDetector) else None
+        looks = self._looks
         for index in range(looks.passes if looks is not None else 1):
             began = time.perf_counter()
             if looks is None:
@@ -220,45 +225,56 @@ class RecognitionEngine:
     ) -> list[_Candidate]:
         """Read every proposal, then other crops of the best few (`crop_variants`, levelled)."""
         base, extra = self.settings.crop_variants[0], self.settings.crop_variants[1:]
-        candidates = self._read(image, [(d, base, False) for d in detections], region)
+        candidates = self._read(image, [(d, base, None) for d in detections], region)
         best = sorted(candidates, key=_score, reverse=True)[: self.settings.refine_top]
-        again = [(c.proposal, v, False) for c in best for v in extra]
-        again += [(c.proposal, base, True) for c in best if self._tilted(c.proposal)]
+        again: list[Crop] = [(c.proposal, v, None) for c in best for v in extra]
+        again += [
+            (c.proposal, base, tilted)
+            for c in best
+            if (tilted := self._levelled(c.proposal)) is not None
+        ]
         candidates += self._read(image, again, region)
         return candidates
 
-    def _tilted(self, proposal: DetectionResult) -> bool:
-        """Whether a levelled crop of `proposal` would differ from its upright bounds."""
+    def _levelled(self, proposal: DetectionResult) -> TiltedBox | None:
+        """Return the proposal's tilted box if it leans enough for a levelled crop to differ."""
         tilted: TiltedBox | None = getattr(proposal, "tilted", None)
-        return tilted is not None and abs(tilted.angle) >= self.settings.level_from
+        if tilted is None or abs(tilted.angle) < self.settings.level_from:
+            return None
+        return tilted
 
     def _read(
         self,
         image: Image,
-        crops: Sequence[tuple[DetectionResult, tuple[float, float, float], bool]],
+        crops: Sequence[Crop],
         region: str | None,
     ) -> list[_Candidate]:
-        """OCR one crop per (proposal, variant) in one batch; keep plausible candidates."""
+        """OCR one crop per (proposal, variant) in one batch; keep plausible candidates.
+
+        A crop with a tilted box is cut along it, levelled; the others from the proposal's
+        upright box.
+        """
         height, width = image.shape[:2]
         cut: list[tuple[Box, DetectionResult, Image]] = []
-        for proposal, (grow_x, grow_up, grow_down), level in crops:
-            tilted: TiltedBox | None = getattr(proposal, "tilted", None)
-            if level and tilted is not None:
-                grown = tilted.grown(grow_x, grow_up, grow_down)
+        for proposal, (grow_x, grow_up, grow_down), tilted in crops:
+            grown = tilted.grown(grow_x, grow_up, grow_down) if tilted is not None else None
+            if grown is not None:
                 box = grown.bounds(width, height)
-                if box.width >= 4 and box.height >= 4:
-                    cut.append((box, proposal, grown.crop(image)))
+            else:
+                bb = proposal.bounding_box
+                dx, bh = (bb.x2 - bb.x1) * grow_x, bb.y2 - bb.y1
+                box = Box(
+                    max(0, round(bb.x1 - dx)),
+                    max(0, round(bb.y1 - bh * grow_up)),
+                    min(width, round(bb.x2 + dx)),
+                    min(height, round(bb.y2 + bh * grow_down)),
+                )
+            if box.width < 4 or box.height < 4:
                 continue
-            bb = proposal.bounding_box
-            dx, bh = (bb.x2 - bb.x1) * grow_x, bb.y2 - bb.y1
-            box = Box(
-                max(0, round(bb.x1 - dx)),
-                max(0, round(bb.y1 - bh * grow_up)),
-                min(width, round(bb.x2 + dx)),
-                min(height, round(bb.y2 + bh * grow_down)),
+            crop = (
+                grown.crop(image) if grown is not None else image[box.y1 : box.y2, box.x1 : box.x2]
             )
-            if box.width >= 4 and box.height >= 4:
-                cut.append((box, proposal, image[box.y1 : box.y2, box.x1 : box.x2]))
+            cut.append((box, proposal, crop))
         reads = self.ocr.read_batch([crop for _, _, crop in cut])
         return [
             cand
