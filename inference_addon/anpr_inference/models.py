@@ -155,8 +155,8 @@ def resolve_models(config: ServiceConfig) -> ResolvedModels:
     """
     model_dir = config.model_dir.expanduser().absolute()
     notes: list[str] = []
-    detector = _resolve_detector(config, model_dir, notes)
-    ocr = _resolve_ocr(config, model_dir, notes)
+    detector = _resolve(_detector_stage(config, model_dir), notes)
+    ocr = _resolve(_ocr_stage(config, model_dir), notes)
     for note in notes:
         _LOGGER.debug("model resolution: %s", note)
     return ResolvedModels(detector=detector, ocr=ocr, notes=tuple(notes))
@@ -202,53 +202,98 @@ def hub_ocr_models() -> dict[str, tuple[str, str]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Detector
+# The source policy, the same for both stages
 
 
-def _resolve_detector(config: ServiceConfig, model_dir: Path, notes: list[str]) -> DetectorFiles:
-    source = config.detector
-    if source == "embedded":
-        return _embedded_detector()
-    if source == "file":
-        found = _local_detector(config, model_dir)
+@dataclass(frozen=True, slots=True)
+class _Stage[Files, Urls]:
+    """One stage's way to each source of its model, for `_resolve`."""
+
+    label: str
+    """How messages name the stage."""
+    source: str
+    """The configured source: auto, hub, file or embedded."""
+    hub_model: str
+    fallback: str
+    """What `auto` falls back to, in words, for the note saying so."""
+    embedded: Callable[[], Files]
+    local: Callable[[bool], Files | None]
+    """The user's own file (True) or only the hub model copied by hand (False), if present."""
+    no_local_message: Callable[[], str]
+    hub_urls: Callable[[], Urls]
+    hub: Callable[[Urls], Files]
+    """The hub model, cached or downloaded; raises `_HubUnavailable`."""
+    guidance: Callable[[Urls, bool], str]
+    """How to provide the hub model by hand (only that, when True)."""
+
+
+def _resolve[Files, Urls](stage: _Stage[Files, Urls], notes: list[str]) -> Files:
+    """Pick a stage's model by its configured source.
+
+    `auto` takes the user's own file, else the hub model, else the embedded one with a note
+    saying why; `hub` and `file` never fall back, so a user who asked for them learns what is
+    missing instead of silently getting a weaker model.
+    """
+    if stage.source == "embedded":
+        return stage.embedded()
+    if stage.source == "file":
+        found = stage.local(True)
         if found is None:
-            raise ModelUnavailableError(_no_local_detector_message(config, model_dir))
+            raise ModelUnavailableError(stage.no_local_message())
         return found
-    if source == "hub":
-        url = _hub_detector_url(config)
-        found = _local_detector(config, model_dir, user_files=False)
+    if stage.source == "hub":
+        urls = stage.hub_urls()
+        found = stage.local(False)
         if found is not None:
             return found
         try:
-            return _hub_detector(config, model_dir, url)
+            return stage.hub(urls)
         except _HubUnavailable as err:
             raise ModelUnavailableError(
-                f"Detector: hub model {config.hub_detector_model} {err.reason}. "
-                + _detector_guidance(model_dir, url, hub_only=True)
+                f"{stage.label}: hub model {stage.hub_model} {err.reason}. "
+                + stage.guidance(urls, True)
             ) from None
 
     # auto
-    found = _local_detector(config, model_dir)
+    found = stage.local(True)
     if found is not None:
         return found
-    url = _hub_detector_url(config)
+    urls = stage.hub_urls()
     try:
-        return _hub_detector(config, model_dir, url)
+        return stage.hub(urls)
     except _HubUnavailable as err:
         reason = err.reason
-    guidance = _detector_guidance(model_dir, url, hub_only=False)
+    guidance = stage.guidance(urls, False)
     try:
-        embedded = _embedded_detector()
+        embedded = stage.embedded()
     except ModelUnavailableError as err:
         raise ModelUnavailableError(
-            f"Detector: hub model {config.hub_detector_model} {reason}, and {err} {guidance}"
+            f"{stage.label}: hub model {stage.hub_model} {reason}, and {err} {guidance}"
         ) from None
     notes.append(
-        f"Detector: hub model {config.hub_detector_model} {reason}; using the embedded "
-        "PP-OCRv4 text detector, which finds text rather than plates and is less accurate. "
-        + guidance
+        f"{stage.label}: hub model {stage.hub_model} {reason}; using {stage.fallback} {guidance}"
     )
     return embedded
+
+
+# --------------------------------------------------------------------------------------------
+# Detector
+
+
+def _detector_stage(config: ServiceConfig, model_dir: Path) -> _Stage[DetectorFiles, str]:
+    return _Stage(
+        label="Detector",
+        source=config.detector,
+        hub_model=config.hub_detector_model,
+        fallback="the embedded PP-OCRv4 text detector, which finds text rather than plates "
+        "and is less accurate.",
+        embedded=_embedded_detector,
+        local=lambda user_files: _local_detector(config, model_dir, user_files=user_files),
+        no_local_message=lambda: _no_local_detector_message(config, model_dir),
+        hub_urls=lambda: _hub_detector_url(config),
+        hub=lambda url: _hub_detector(config, model_dir, url),
+        guidance=lambda url, hub_only: _detector_guidance(model_dir, url, hub_only=hub_only),
+    )
 
 
 def _local_detector(
@@ -330,49 +375,19 @@ def _no_local_detector_message(config: ServiceConfig, model_dir: Path) -> str:
 # OCR
 
 
-def _resolve_ocr(config: ServiceConfig, model_dir: Path, notes: list[str]) -> OcrFiles:
-    source = config.ocr
-    if source == "embedded":
-        return _embedded_ocr()
-    if source == "file":
-        found = _local_ocr(config, model_dir)
-        if found is None:
-            raise ModelUnavailableError(_no_local_ocr_message(config, model_dir))
-        return found
-    if source == "hub":
-        urls = _hub_ocr_urls(config)
-        found = _local_ocr(config, model_dir, user_files=False)
-        if found is not None:
-            return found
-        try:
-            return _hub_ocr(config, model_dir, urls)
-        except _HubUnavailable as err:
-            raise ModelUnavailableError(
-                f"OCR: hub model {config.hub_ocr_model} {err.reason}. "
-                + _ocr_guidance(model_dir, urls, hub_only=True)
-            ) from None
-
-    # auto
-    found = _local_ocr(config, model_dir)
-    if found is not None:
-        return found
-    urls = _hub_ocr_urls(config)
-    try:
-        return _hub_ocr(config, model_dir, urls)
-    except _HubUnavailable as err:
-        reason = err.reason
-    guidance = _ocr_guidance(model_dir, urls, hub_only=False)
-    try:
-        embedded = _embedded_ocr()
-    except ModelUnavailableError as err:
-        raise ModelUnavailableError(
-            f"OCR: hub model {config.hub_ocr_model} {reason}, and {err} {guidance}"
-        ) from None
-    notes.append(
-        f"OCR: hub model {config.hub_ocr_model} {reason}; using the embedded PP-OCRv4 "
-        f"recogniser. {guidance}"
+def _ocr_stage(config: ServiceConfig, model_dir: Path) -> _Stage[OcrFiles, tuple[str, str]]:
+    return _Stage(
+        label="OCR",
+        source=config.ocr,
+        hub_model=config.hub_ocr_model,
+        fallback="the embedded PP-OCRv4 recogniser.",
+        embedded=_embedded_ocr,
+        local=lambda user_files: _local_ocr(config, model_dir, user_files=user_files),
+        no_local_message=lambda: _no_local_ocr_message(config, model_dir),
+        hub_urls=lambda: _hub_ocr_urls(config),
+        hub=lambda urls: _hub_ocr(config, model_dir, urls),
+        guidance=lambda urls, hub_only: _ocr_guidance(model_dir, urls, hub_only=hub_only),
     )
-    return embedded
 
 
 def _local_ocr(
