@@ -111,6 +111,12 @@ class EngineSettings:
     lettering, and another crop usually doesn't. The first variant is the detector's box."""
     refine_top: int = 2
     """How many proposals, best first, get the extra crops (each crop costs one OCR read)."""
+    certain: float = 0.99
+    """A best read that fits a format with every character at least this confident is final:
+    no other crops are read. Other crops mend reads the OCR was unsure of; they can't improve
+    a certain one, only add stray text to outrank it. On the benchmark every value from 0.98
+    to 0.999 read the same plates (one more US plate than without), and more than half the
+    images save one OCR batch (a fifth of their time)."""
     level_from: float = math.radians(2.0)
     """The best proposals whose text line is tilted at least this much (radians; only
     detectors that report a tilt, see `TiltedBox`) are also read from a levelled crop. A
@@ -223,10 +229,15 @@ class RecognitionEngine:
     def _read_proposals(
         self, image: Image, detections: Sequence[DetectionResult], region: str | None
     ) -> list[_Candidate]:
-        """Read every proposal, then other crops of the best few (`crop_variants`, levelled)."""
+        """Read every proposal, then other crops of the best few (`crop_variants`, levelled).
+
+        The other crops are skipped when the best read is already `certain`.
+        """
         base, extra = self.settings.crop_variants[0], self.settings.crop_variants[1:]
         candidates = self._read(image, [(d, base, None) for d in detections], region)
         best = sorted(candidates, key=_score, reverse=True)[: self.settings.refine_top]
+        if best and best[0].fmt is not None and min(best[0].confidences) >= self.settings.certain:
+            return candidates
         again: list[Crop] = [(c.proposal, v, None) for c in best for v in extra]
         again += [
             (c.proposal, base, tilted)

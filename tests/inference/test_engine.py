@@ -19,9 +19,10 @@ from anpr_inference.detectors import ProposalSettings, TextPlateProposer
 from anpr_inference.engine import EngineSettings, RecognitionEngine, create_engine
 from anpr_inference.imaging import decode_image
 from anpr_inference.models import embedded_model_dir
-from anpr_inference.ocr import PlateOCR, TextLineOCR
+from anpr_inference.ocr import BatchOCR, OcrRead, PlateOCR, TextLineOCR
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from open_image_models.detection.core.base import DetectionResult
@@ -232,3 +233,30 @@ def test_tilted_plate_is_also_read_levelled(engine: RecognitionEngine, dataset_d
     )
     assert upright.recognize(image, region="br").plates[0].normalized != "PJT2905"
     assert engine.recognize(image, region="br").plates[0].normalized == "PJT2905"
+
+
+class _CountingOCR(BatchOCR):
+    """The real OCR, recording how many crops each batch held."""
+
+    def __init__(self, ocr: BatchOCR) -> None:
+        self._ocr = ocr
+        self.name = ocr.name
+        self.batches: list[int] = []
+
+    def read_batch(self, crops: Sequence[np.ndarray]) -> list[OcrRead]:
+        self.batches.append(len(crops))
+        return self._ocr.read_batch(crops)
+
+
+def test_a_certain_read_is_not_read_again(engine: RecognitionEngine, dataset_dir: Path) -> None:
+    """Other crops are cut only when the best read leaves room for doubt."""
+    counting = _CountingOCR(engine.ocr)
+    reading = RecognitionEngine(engine.detector, counting, engine.models)
+    clear = reading.recognize(_load(dataset_dir, "br/HPM9362.jpg"), region="br")
+    assert clear.plates[0].normalized == "HPM9362"
+    assert min(clear.plates[0].char_confidences) >= reading.settings.certain
+    assert len(counting.batches) == 1
+    counting.batches.clear()
+    tilted = reading.recognize(_load(dataset_dir, "br/PJT2905.jpg"), region="br")
+    assert tilted.plates[0].normalized == "PJT2905"
+    assert len(counting.batches) == 2
