@@ -8,8 +8,11 @@ of its time in small element-wise ops onnxruntime does not fuse by itself:
 * the same affine after an activation cannot go into the convolution before it, but where the
   next op is a convolution that pads nothing (here the pointwise 1x1 ones) it folds into that
   one instead (`W' = W * s`, `B' = B + b * sum(W)` over each output's inputs). Before a
-  padded convolution it stays: the zero padding would then stand for `b` instead of 0 at the
-  borders. Each affine left unfolded costs onnxruntime two layout conversions around it;
+  padded convolution it can't be folded (the zero padding would then stand for `b` instead
+  of 0 at the borders), so it becomes a per-channel 1x1 convolution of its own (weights `s`,
+  bias `b`, one group per channel). As `Mul` and `Add` it cost onnxruntime two passes over
+  the tensor and two layout conversions around them (its blocked NCHWc kernels don't
+  broadcast a scalar); as a convolution it runs in the blocked layout in one pass;
 * every hard-swish is written out as `Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6)`,
   which is exactly the `HardSwish` operator of opset 14; onnxruntime fuses `Conv + HardSwish`
   into its blocked (NCHWc) convolution kernels, so the activation costs nothing more.
@@ -64,6 +67,8 @@ class FusionReport:
     """`Conv -> Mul(scalar) -> Add(scalar)` chains folded into the convolution."""
     prescales_folded: int
     """`Mul(scalar) -> Add(scalar) -> Conv(unpadded)` chains folded into the convolution."""
+    affines_as_convs: int
+    """`Mul(scalar) -> Add(scalar)` chains before a padded convolution made a 1x1 convolution."""
     hardswishes_fused: int
     """Four-op hard-swishes replaced by one `HardSwish` node."""
     nodes_before: int
@@ -77,6 +82,7 @@ class FusionReport:
         return (
             f"{self.affines_folded} affines folded into convolutions, "
             f"{self.prescales_folded} into the unpadded convolutions after them, "
+            f"{self.affines_as_convs} made per-channel convolutions, "
             f"{self.hardswishes_fused} hard-swishes fused, "
             f"{self.nodes_before} -> {self.nodes_after} nodes, "
             f"opset {self.opset_before} -> {self.opset_after}"
@@ -107,7 +113,7 @@ def fuse_model(path: Path) -> FusedModel:
         model = onnx.load(path)
         onnx.checker.check_model(model)
         fused, report = _rewrite(model)
-        if report.affines_folded or report.prescales_folded or report.hardswishes_fused:
+        if report.nodes_after != report.nodes_before:
             onnx.checker.check_model(fused, full_check=True)
         return FusedModel(fused.SerializeToString(), report)
     except Exception as err:
@@ -137,7 +143,7 @@ def _rewrite(model: onnx.ModelProto) -> tuple[onnx.ModelProto, FusionReport]:
     opset_before = _default_opset(model)
     nodes_before = len(model.graph.node)
     if opset_before is None:
-        return model, FusionReport(0, 0, 0, nodes_before, nodes_before, None, None)
+        return model, FusionReport(0, 0, 0, 0, nodes_before, nodes_before, None, None)
     if opset_before < _HARDSWISH_OPSET and _Index(model.graph).find_hardswishes(set()):
         model = _with_hardswish_opset(model)
     opset = _default_opset(model)
@@ -151,10 +157,12 @@ def _rewrite(model: onnx.ModelProto) -> tuple[onnx.ModelProto, FusionReport]:
     claimed: set[int] = set()
     affines = index.find_affines(claimed)
     swishes = index.find_hardswishes(claimed) if (opset or 0) >= _HARDSWISH_OPSET else []
-    _apply(model.graph, index, affines=affines, swishes=swishes)
+    channel_affines = index.find_channel_affines(claimed)
+    _apply(model.graph, index, affines=affines, swishes=swishes, channel_affines=channel_affines)
     report = FusionReport(
         affines_folded=len(affines),
         prescales_folded=len(prescales),
+        affines_as_convs=len(channel_affines),
         hardswishes_fused=len(swishes),
         nodes_before=nodes_before,
         nodes_after=len(model.graph.node),
@@ -218,6 +226,20 @@ class _Prescale:
     """The convolution's bias, zeros if it has none."""
     scale: float
     shift: float
+    constants: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ChannelAffine:
+    """`mul(x, scale) -> add(shift)` before a convolution reading `channels` channels."""
+
+    x: str
+    mul: int
+    add: int
+    channels: int
+    spatial_dims: int
+    scale: Array
+    shift: Array
     constants: tuple[str, ...]
 
 
@@ -417,6 +439,69 @@ class _Index:
             )
         return found
 
+    def find_channel_affines(self, claimed: set[int]) -> list[_ChannelAffine]:
+        """Find every `Mul(x, scalar) -> Add(scalar)` whose result a convolution reads.
+
+        The convolution's constant weights tell the channel count (input channels per group
+        times groups), which the 1x1 convolution replacing the chain needs. The `Mul`'s
+        result must be read by the `Add` only; the `Add`'s may have other readers, as the
+        new convolution produces the same tensor.
+        """
+        found = []
+        for mul_index, mul in enumerate(self.nodes):
+            if not _is_op(mul, "Mul") or len(mul.input) != 2 or len(mul.output) != 1:
+                continue
+            x, scale_name = mul.input
+            if self.is_constant(x):
+                x, scale_name = scale_name, x
+            add_step = self.sole_consumer(mul.output[0], "Add")
+            if self.is_constant(x) or add_step is None:
+                continue
+            add_index, add = add_step
+            shift_name = _other_input(add, mul.output[0])
+            weights, group = self._conv_reading(add.output[0])
+            if weights is None:
+                continue
+            # Rank 1 at most: then the chain can't raise `x`'s rank, and the new convolution
+            # reads `x` with the channel count its reader expects.
+            scale = self.scalar(scale_name, max_rank=1)
+            shift = self.scalar(shift_name, max_rank=1)
+            if (
+                scale is None
+                or shift is None
+                or scale.dtype != shift.dtype
+                or {mul_index, add_index} & claimed
+            ):
+                continue
+            claimed.update((mul_index, add_index))
+            found.append(
+                _ChannelAffine(
+                    x=x,
+                    mul=mul_index,
+                    add=add_index,
+                    channels=int(weights.shape[1]) * group,
+                    spatial_dims=weights.ndim - 2,
+                    scale=scale,
+                    shift=shift,
+                    constants=(scale_name, shift_name),
+                )
+            )
+        return found
+
+    def _conv_reading(self, name: str) -> tuple[Array | None, int]:
+        """Return the constant weights and group count of a convolution whose data is `name`."""
+        import onnx  # noqa: PLC0415 - imported by fuse_model already
+
+        for index in self.consumers.get(name, []):
+            conv = self.nodes[index]
+            if not _is_op(conv, "Conv") or len(conv.input) < 2 or conv.input[0] != name:
+                continue
+            weights = self.constant(conv.input[1])
+            if weights is not None and weights.dtype in _FLOATS and weights.ndim >= 3:
+                settings = {a.name: onnx.helper.get_attribute_value(a) for a in conv.attribute}
+                return weights, int(settings.get("group", 1))
+        return None, 1
+
     def find_hardswishes(self, claimed: set[int]) -> list[_HardSwish]:
         """Find every `x * Clip(x + 3, 0, 6) / 6` written with those four ops.
 
@@ -486,6 +571,7 @@ def _apply(
     affines: Sequence[_Affine] = (),
     prescales: Sequence[_Prescale] = (),
     swishes: Sequence[_HardSwish] = (),
+    channel_affines: Sequence[_ChannelAffine] = (),
 ) -> None:
     """Rewrite the matches in place, then drop the tensors and constants they orphaned."""
     import onnx  # noqa: PLC0415 - imported by fuse_model already
@@ -538,6 +624,39 @@ def _apply(
         dropped.update((mul.output[0], add.output[0]))
         removed.update((prescale.mul, prescale.add))
         touched.update(prescale.constants)
+    for channel_affine in channel_affines:
+        mul, add = nodes[channel_affine.mul], nodes[channel_affine.add]
+        per_channel = (channel_affine.channels,)
+        scale, shift = channel_affine.scale, channel_affine.shift
+        weights_name = index.unique_name(f"{add.output[0]}_affine_weights")
+        bias_name = index.unique_name(f"{add.output[0]}_affine_bias")
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(
+                    np.full(
+                        per_channel + (1,) * (channel_affine.spatial_dims + 1),
+                        scale.item(),
+                        scale.dtype,
+                    ),
+                    weights_name,
+                ),
+                numpy_helper.from_array(np.full(per_channel, shift.item(), shift.dtype), bias_name),
+            ]
+        )
+        output = add.output[0]
+        add.CopyFrom(
+            onnx.helper.make_node(
+                "Conv",
+                [channel_affine.x, weights_name, bias_name],
+                [output],
+                name=index.unique_name(f"{output}_affine"),
+                group=channel_affine.channels,
+                kernel_shape=[1] * channel_affine.spatial_dims,
+            )
+        )
+        dropped.add(mul.output[0])
+        removed.add(channel_affine.mul)
+        touched.update(channel_affine.constants)
     for swish in swishes:
         div = nodes[swish.div]
         dropped.update(nodes[i].output[0] for i in (swish.add, swish.clip, swish.mul))

@@ -73,22 +73,24 @@ def photo_blobs(dataset_dir: Path) -> list[Array]:
 def test_real_detector_is_fused(fused_detector: FusedModel) -> None:
     report = fused_detector.report
     # 13 of the 38 affines go into the convolution after them; the 13 before a padded
-    # depthwise convolution (and 1 read by a squeeze-excitation) can't be folded exactly.
+    # depthwise convolution become 1x1 convolutions; 1, read by a squeeze-excitation, stays.
     assert report.affines_folded == 25
     assert report.prescales_folded == 13
+    assert report.affines_as_convs == 13
     assert report.hardswishes_fused == 24
-    assert (report.nodes_before, report.nodes_after) == (672, 300)
+    assert (report.nodes_before, report.nodes_after) == (672, 261)
     assert (report.opset_before, report.opset_after) == (12, 14)
     assert str(report) == (
         "25 affines folded into convolutions, 13 into the unpadded convolutions after them, "
-        "24 hard-swishes fused, 672 -> 300 nodes, opset 12 -> 14"
+        "13 made per-channel convolutions, 24 hard-swishes fused, 672 -> 261 nodes, "
+        "opset 12 -> 14"
     )
     model = onnx.load_from_string(fused_detector.model)
     ops = Counter(node.op_type for node in model.graph.node)
     assert ops["HardSwish"] == 24
     assert ops["Clip"] == 0
     assert ops["Div"] == 0
-    assert ops["Conv"] == 62
+    assert ops["Conv"] == 62 + 13
 
 
 def test_real_detector_gives_the_same_maps(
@@ -431,39 +433,110 @@ def test_affines_on_both_sides_of_a_conv_are_folded(tmp_path: Path) -> None:
     _assert_same_outputs(path, fused)
 
 
-PRESCALE_MISSES: dict[str, Callable[[onnx.ModelProto], None]] = {
-    "padded-conv": lambda m: m.graph.node[2].attribute.append(
-        helper.make_attribute("pads", [1] * 4)
+PRESCALE_MISSES: dict[str, tuple[Callable[[onnx.ModelProto], None], int]] = {
+    # name: (change to the exact pattern, affines made per-channel convolutions)
+    "padded-conv": (
+        lambda m: _node(m, "y").attribute.append(helper.make_attribute("pads", [1] * 4)),
+        1,
     ),
-    "same-padded-conv": lambda m: m.graph.node[2].attribute.append(
-        helper.make_attribute("auto_pad", "SAME_UPPER")
+    "same-padded-conv": (
+        lambda m: _node(m, "y").attribute.append(helper.make_attribute("auto_pad", "SAME_UPPER")),
+        1,
     ),
-    "per-channel-scale": lambda m: _set(m, "scale", _floats([1.0, 2.0], (2, 1, 1))),
-    "per-channel-shift": lambda m: _set(m, "shift", _floats([1.0, 2.0], (2, 1, 1))),
-    "mul-output-read-twice": lambda m: _read_twice(m, "m"),
-    "add-output-read-twice": lambda m: _read_twice(m, "a"),
-    "add-output-is-a-graph-output": lambda m: _add_output(m, "a"),
-    "conv-weights-overridable": lambda m: m.graph.input.append(
-        helper.make_tensor_value_info("w", TensorProto.FLOAT, (4, 2, 1, 1))
+    "add-output-read-twice": (lambda m: _read_twice(m, "a"), 1),
+    "add-output-is-a-graph-output": (lambda m: _add_output(m, "a"), 1),
+    "per-channel-scale": (lambda m: _set(m, "scale", _floats([1.0, 2.0], (2, 1, 1))), 0),
+    "per-channel-shift": (lambda m: _set(m, "shift", _floats([1.0, 2.0], (2, 1, 1))), 0),
+    "scale-of-rank-2": (lambda m: _set(m, "scale", _floats([0.6], (1, 1))), 0),
+    "mul-output-read-twice": (lambda m: _read_twice(m, "m"), 0),
+    "conv-weights-overridable": (
+        lambda m: m.graph.input.append(
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, (4, 2, 1, 1))
+        ),
+        0,
     ),
-    "mul-by-two-tensors": lambda m: m.graph.input.append(
-        helper.make_tensor_value_info("scale", TensorProto.FLOAT, (1,))
+    "mul-by-two-tensors": (
+        lambda m: m.graph.input.append(
+            helper.make_tensor_value_info("scale", TensorProto.FLOAT, (1,))
+        ),
+        0,
     ),
-    "add-then-relu": lambda m: m.graph.node[2].CopyFrom(helper.make_node("Relu", ["a"], ["y"])),
+    "add-then-relu": (
+        lambda m: _node(m, "y").CopyFrom(helper.make_node("Relu", ["a"], ["y"])),
+        0,
+    ),
+    "add-as-conv-weights": (
+        lambda m: _node(m, "y").CopyFrom(helper.make_node("Conv", ["w4d", "a"], ["y"])),
+        0,
+    ),
 }
 
 
-@pytest.mark.parametrize("change", PRESCALE_MISSES.values(), ids=PRESCALE_MISSES)
-def test_affine_before_a_conv_that_pads_is_left_alone(
-    tmp_path: Path, change: Callable[[onnx.ModelProto], None]
+@pytest.mark.parametrize(("change", "convs"), PRESCALE_MISSES.values(), ids=PRESCALE_MISSES)
+def test_affine_before_a_conv_that_pads_is_not_folded(
+    tmp_path: Path, change: Callable[[onnx.ModelProto], None], convs: int
 ) -> None:
+    """No fold into a padded convolution, or one that isn't there.
+
+    At most the affine becomes a 1x1 convolution of its own.
+    """
     model = _prescaled()
+    model.graph.initializer.append(
+        numpy_helper.from_array(np.ones((1, 2, 5, 5), np.float32), "w4d")
+    )
     change(model)
     path = _save(model, tmp_path)
     fused = fuse_model(path)
     assert fused.report.prescales_folded == 0
-    assert onnx.load_from_string(fused.model) == model
+    assert fused.report.affines_as_convs == convs
+    if not convs:
+        assert onnx.load_from_string(fused.model) == model
     _assert_same_outputs(path, fused)
+
+
+@pytest.mark.parametrize(("group", "spatial"), [(1, 2), (2, 2), (1, 1), (1, 3)])
+def test_affine_before_a_padded_conv_becomes_a_channel_conv(
+    tmp_path: Path, group: int, spatial: int
+) -> None:
+    """One weight and one bias per channel, one group per channel, any number of dimensions."""
+    shape = (1, 2) + (5,) * spatial
+    rng = np.random.default_rng(5)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Mul", ["scale", "x"], ["m"]),
+            helper.make_node("Add", ["m", "shift"], ["a"]),
+            helper.make_node("Conv", ["a", "w"], ["y"], group=group, pads=[1] * (2 * spatial)),
+        ],
+        "channel_affine",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ("n", "c", *"dhw"[-spatial:]))],
+        initializer=[
+            numpy_helper.from_array(_floats([0.6], (1,)), "scale"),
+            numpy_helper.from_array(_floats(-1.3), "shift"),
+            numpy_helper.from_array(
+                rng.normal(size=(4, 2 // group) + (3,) * spatial).astype(np.float32), "w"
+            ),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], ir_version=8)
+    path = _save(model, tmp_path)
+    fused = fuse_model(path)
+    assert fused.report.affines_as_convs == 1
+    rewritten = onnx.load_from_string(fused.model)
+    affine, conv = rewritten.graph.node
+    assert (affine.op_type, affine.input[0], conv.input[0]) == ("Conv", "x", "a")
+    settings = {a.name: helper.get_attribute_value(a) for a in affine.attribute}
+    assert settings["group"] == 2
+    assert settings["kernel_shape"] == [1] * spatial
+    weights = {t.name: numpy_helper.to_array(t) for t in rewritten.graph.initializer}
+    np.testing.assert_array_equal(
+        weights[affine.input[1]], np.full((2,) + (1,) * (spatial + 1), 0.6, np.float32)
+    )
+    np.testing.assert_array_equal(weights[affine.input[2]], np.full((2,), -1.3, np.float32))
+    x = np.random.default_rng(3).normal(scale=3.0, size=shape).astype(np.float32)
+    expected = create_session(path, threads=1).run(None, {"x": x})[0]
+    got = create_session(fused.model, threads=1).run(None, {"x": x})[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_affine_of_another_type_than_the_conv_is_left_alone(tmp_path: Path) -> None:
@@ -471,7 +544,7 @@ def test_affine_of_another_type_than_the_conv_is_left_alone(tmp_path: Path) -> N
     model = _prescaled()
     _set(model, "shift", np.asarray([-1.3], np.float16))
     fused = fuse_model(_save(model, tmp_path))
-    assert fused.report.prescales_folded == 0
+    assert (fused.report.prescales_folded, fused.report.affines_as_convs) == (0, 0)
     assert onnx.load_from_string(fused.model) == model
 
 
