@@ -214,33 +214,39 @@ class _Affine:
 
 
 @dataclass(frozen=True, slots=True)
-class _Prescale:
-    """`mul(x, scale) -> add(shift) -> conv(unpadded)`, as node indices, and its constants."""
+class _ScalarAffine:
+    """`mul(x, scale) -> add(shift) -> output`, as node indices in the graph, and constants."""
 
     x: str
     mul: int
     add: int
+    output: str
+    scale: Array
+    """A float of rank 1 at most; `shift` has the same type."""
+    shift: Array
+    scale_name: str
+    shift_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Prescale:
+    """A `_ScalarAffine` whose output only an unpadded convolution (`conv`) reads."""
+
+    chain: _ScalarAffine
     conv: int
     weights: Array
     bias: Array
     """The convolution's bias, zeros if it has none."""
-    scale: float
-    shift: float
-    constants: tuple[str, ...]
+    conv_constants: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _ChannelAffine:
-    """`mul(x, scale) -> add(shift)` before a convolution reading `channels` channels."""
+    """A `_ScalarAffine` that a convolution reading `channels` channels reads (among others)."""
 
-    x: str
-    mul: int
-    add: int
+    chain: _ScalarAffine
     channels: int
     spatial_dims: int
-    scale: Array
-    shift: Array
-    constants: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +398,31 @@ class _Index:
             )
         return found
 
+    def scalar_affine(self, mul_index: int) -> _ScalarAffine | None:
+        """Return the `Mul(x, scalar) -> Add(scalar)` chain starting at node `mul_index`.
+
+        The scalars have rank 1 at most, so the chain can't raise `x`'s rank, and the `Mul`'s
+        result must be read by the `Add` only. None when the node starts no such chain.
+        """
+        mul = self.nodes[mul_index]
+        if not _is_op(mul, "Mul") or len(mul.input) != 2 or len(mul.output) != 1:
+            return None
+        x, scale_name = mul.input
+        if self.is_constant(x):
+            x, scale_name = scale_name, x
+        scale = self.scalar(scale_name, max_rank=1)
+        add_step = self.sole_consumer(mul.output[0], "Add")
+        if self.is_constant(x) or scale is None or add_step is None:
+            return None
+        add_index, add = add_step
+        shift_name = _other_input(add, mul.output[0])
+        shift = self.scalar(shift_name, max_rank=1)
+        if shift is None or shift.dtype != scale.dtype:
+            return None
+        return _ScalarAffine(
+            x, mul_index, add_index, add.output[0], scale, shift, scale_name, shift_name
+        )
+
     def find_prescales(self) -> list[_Prescale]:
         """Find every `Mul(x, scalar) -> Add(scalar) -> Conv` whose convolution pads nothing.
 
@@ -400,43 +431,20 @@ class _Index:
         the next op of the chain only.
         """
         found = []
-        for mul_index, mul in enumerate(self.nodes):
-            if not _is_op(mul, "Mul") or len(mul.input) != 2 or len(mul.output) != 1:
-                continue
-            x, scale_name = mul.input
-            if self.is_constant(x):
-                x, scale_name = scale_name, x
-            scale = self.scalar(scale_name, max_rank=1)
-            add_step = self.sole_consumer(mul.output[0], "Add")
-            if self.is_constant(x) or scale is None or add_step is None:
-                continue
-            add_index, add = add_step
-            shift_name = _other_input(add, mul.output[0])
-            shift = self.scalar(shift_name, max_rank=1)
-            conv_step = self.sole_consumer(add.output[0], "Conv")
-            if shift is None or conv_step is None:
+        for mul_index in range(len(self.nodes)):
+            chain = self.scalar_affine(mul_index)
+            conv_step = None if chain is None else self.sole_consumer(chain.output, "Conv")
+            if chain is None or conv_step is None:
                 continue
             conv_index, conv = conv_step
             parts = self.conv_constants(conv)
-            if parts is None or conv.input[0] != add.output[0] or not _unpadded(conv):
+            if parts is None or conv.input[0] != chain.output or not _unpadded(conv):
                 continue
             weights, bias, constants = parts
-            if {scale.dtype, shift.dtype} != {weights.dtype}:
+            if chain.scale.dtype != weights.dtype:
                 continue
             # No two chains can share a node: each intermediate has this one reader.
-            found.append(
-                _Prescale(
-                    x=x,
-                    mul=mul_index,
-                    add=add_index,
-                    conv=conv_index,
-                    weights=weights,
-                    bias=bias,
-                    scale=float(scale.item()),
-                    shift=float(shift.item()),
-                    constants=(*constants, scale_name, shift_name),
-                )
-            )
+            found.append(_Prescale(chain, conv_index, weights, bias, tuple(constants)))
         return found
 
     def find_channel_affines(self, claimed: set[int]) -> list[_ChannelAffine]:
@@ -448,44 +456,15 @@ class _Index:
         new convolution produces the same tensor.
         """
         found = []
-        for mul_index, mul in enumerate(self.nodes):
-            if not _is_op(mul, "Mul") or len(mul.input) != 2 or len(mul.output) != 1:
+        for mul_index in range(len(self.nodes)):
+            chain = self.scalar_affine(mul_index)
+            if chain is None or {chain.mul, chain.add} & claimed:
                 continue
-            x, scale_name = mul.input
-            if self.is_constant(x):
-                x, scale_name = scale_name, x
-            add_step = self.sole_consumer(mul.output[0], "Add")
-            if self.is_constant(x) or add_step is None:
+            weights, group = self._conv_reading(chain.output)
+            if weights is None or weights.dtype != chain.scale.dtype:
                 continue
-            add_index, add = add_step
-            shift_name = _other_input(add, mul.output[0])
-            weights, group = self._conv_reading(add.output[0])
-            if weights is None:
-                continue
-            # Rank 1 at most: then the chain can't raise `x`'s rank, and the new convolution
-            # reads `x` with the channel count its reader expects.
-            scale = self.scalar(scale_name, max_rank=1)
-            shift = self.scalar(shift_name, max_rank=1)
-            if (
-                scale is None
-                or shift is None
-                or scale.dtype != shift.dtype
-                or {mul_index, add_index} & claimed
-            ):
-                continue
-            claimed.update((mul_index, add_index))
-            found.append(
-                _ChannelAffine(
-                    x=x,
-                    mul=mul_index,
-                    add=add_index,
-                    channels=int(weights.shape[1]) * group,
-                    spatial_dims=weights.ndim - 2,
-                    scale=scale,
-                    shift=shift,
-                    constants=(scale_name, shift_name),
-                )
-            )
+            claimed.update((chain.mul, chain.add))
+            found.append(_ChannelAffine(chain, int(weights.shape[1]) * group, weights.ndim - 2))
         return found
 
     def _conv_reading(self, name: str) -> tuple[Array | None, int]:
@@ -605,12 +584,12 @@ def _apply(
         removed.update((affine.mul, affine.add))
         touched.update(affine.constants)
     for prescale in prescales:
-        conv, mul, add = nodes[prescale.conv], nodes[prescale.mul], nodes[prescale.add]
+        chain, conv = prescale.chain, nodes[prescale.conv]
         weights, bias = prescale.weights.astype(np.float64), prescale.bias.astype(np.float64)
         # Each output sums its (group's) inputs, every one of them `scale * x + shift`.
         reach = weights.sum(axis=tuple(range(1, weights.ndim)))
-        folded_weights = (weights * prescale.scale).astype(prescale.weights.dtype)
-        folded_bias = (bias + prescale.shift * reach).astype(prescale.weights.dtype)
+        folded_weights = (weights * chain.scale.item()).astype(prescale.weights.dtype)
+        folded_bias = (bias + chain.shift.item() * reach).astype(prescale.weights.dtype)
         weights_name = index.unique_name(f"{conv.input[1]}_prescaled")
         bias_name = index.unique_name(f"{conv.output[0]}_prescaled_bias")
         graph.initializer.extend(
@@ -620,16 +599,16 @@ def _apply(
             ]
         )
         del conv.input[:]
-        conv.input.extend([prescale.x, weights_name, bias_name])
-        dropped.update((mul.output[0], add.output[0]))
-        removed.update((prescale.mul, prescale.add))
-        touched.update(prescale.constants)
+        conv.input.extend([chain.x, weights_name, bias_name])
+        dropped.update((nodes[chain.mul].output[0], chain.output))
+        removed.update((chain.mul, chain.add))
+        touched.update((*prescale.conv_constants, chain.scale_name, chain.shift_name))
     for channel_affine in channel_affines:
-        mul, add = nodes[channel_affine.mul], nodes[channel_affine.add]
+        chain = channel_affine.chain
         per_channel = (channel_affine.channels,)
-        scale, shift = channel_affine.scale, channel_affine.shift
-        weights_name = index.unique_name(f"{add.output[0]}_affine_weights")
-        bias_name = index.unique_name(f"{add.output[0]}_affine_bias")
+        scale, shift = chain.scale, chain.shift
+        weights_name = index.unique_name(f"{chain.output}_affine_weights")
+        bias_name = index.unique_name(f"{chain.output}_affine_bias")
         graph.initializer.extend(
             [
                 numpy_helper.from_array(
@@ -643,20 +622,20 @@ def _apply(
                 numpy_helper.from_array(np.full(per_channel, shift.item(), shift.dtype), bias_name),
             ]
         )
-        output = add.output[0]
-        add.CopyFrom(
+        # The Add's place in the graph comes after everything the new node reads.
+        nodes[chain.add].CopyFrom(
             onnx.helper.make_node(
                 "Conv",
-                [channel_affine.x, weights_name, bias_name],
-                [output],
-                name=index.unique_name(f"{output}_affine"),
+                [chain.x, weights_name, bias_name],
+                [chain.output],
+                name=index.unique_name(f"{chain.output}_affine"),
                 group=channel_affine.channels,
                 kernel_shape=[1] * channel_affine.spatial_dims,
             )
         )
-        dropped.add(mul.output[0])
-        removed.add(channel_affine.mul)
-        touched.update(channel_affine.constants)
+        dropped.add(nodes[chain.mul].output[0])
+        removed.add(chain.mul)
+        touched.update((chain.scale_name, chain.shift_name))
     for swish in swishes:
         div = nodes[swish.div]
         dropped.update(nodes[i].output[0] for i in (swish.add, swish.clip, swish.mul))

@@ -539,10 +539,16 @@ def test_affine_before_a_padded_conv_becomes_a_channel_conv(
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_affine_of_another_type_than_the_conv_is_left_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pads", [0, 1])
+@pytest.mark.parametrize("types", [(np.float32, np.float16), (np.float16, np.float16)])
+def test_affine_of_another_type_than_the_conv_is_left_alone(
+    tmp_path: Path, pads: int, types: tuple[type[np.floating[Any]], ...]
+) -> None:
     """An invalid graph stays as invalid as it was (onnxruntime rejects it as before)."""
     model = _prescaled()
-    _set(model, "shift", np.asarray([-1.3], np.float16))
+    _set(model, "scale", np.asarray([0.6], types[0]))
+    _set(model, "shift", np.asarray([-1.3], types[1]))
+    model.graph.node[2].attribute.append(helper.make_attribute("pads", [pads] * 4))
     fused = fuse_model(_save(model, tmp_path))
     assert (fused.report.prescales_folded, fused.report.affines_as_convs) == (0, 0)
     assert onnx.load_from_string(fused.model) == model
