@@ -18,11 +18,11 @@ of its time in small element-wise ops onnxruntime does not fuse by itself:
   into its blocked (NCHWc) convolution kernels, so the activation costs nothing more.
 
 The rewrites give the same outputs to float rounding (a few 1e-5) and make the detector
-about 20% faster (the folds into the next convolution 3-5% of that). They are generic, not
-tied to this model: a pattern is rewritten only when it matches exactly (scalar constants of
-the right type and value, every intermediate tensor read by nothing else and never a graph
-output), and everything else is left as it was, so any other model passes through with
-unchanged behaviour.
+about 30% faster (10-15 points of that from the affines after activations). They are
+generic, not tied to this model: a pattern is rewritten only when it matches exactly (scalar
+constants of the right type and value, every intermediate tensor read by nothing else and
+never a graph output), and everything else is left as it was, so any other model passes
+through with unchanged behaviour.
 
 `fuse_model` raises `FusionError` for any failure (onnx missing, unreadable or invalid
 model, a rewrite the checker rejects); `fused_or_original` turns that into a warning and
