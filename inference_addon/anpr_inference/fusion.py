@@ -556,6 +556,12 @@ def _apply(
     import onnx  # noqa: PLC0415 - imported by fuse_model already
     from onnx import numpy_helper  # noqa: PLC0415
 
+    def constant(base: str, value: Array) -> str:
+        """Add `value` as an initializer under a fresh name made from `base`; return it."""
+        name = index.unique_name(base)
+        graph.initializer.append(numpy_helper.from_array(value, name))
+        return name
+
     nodes = graph.node
     removed: set[int] = set()
     dropped: set[str] = set()
@@ -568,17 +574,11 @@ def _apply(
         # Computed in double precision and rounded once to the model's type.
         folded_weights = (weights.astype(np.float64) * affine.scale).astype(weights.dtype)
         folded_bias = (bias.astype(np.float64) * affine.scale + affine.shift).astype(weights.dtype)
-        weights_name = index.unique_name(f"{conv.input[1]}_folded")
-        bias_name = index.unique_name(f"{conv.output[0]}_folded_bias")
-        graph.initializer.extend(
-            [
-                numpy_helper.from_array(folded_weights, weights_name),
-                numpy_helper.from_array(folded_bias, bias_name),
-            ]
-        )
-        data = conv.input[0]
-        del conv.input[:]
-        conv.input.extend([data, weights_name, bias_name])
+        conv.input[:] = [
+            conv.input[0],
+            constant(f"{conv.input[1]}_folded", folded_weights),
+            constant(f"{conv.output[0]}_folded_bias", folded_bias),
+        ]
         dropped.update((conv.output[0], mul.output[0]))
         conv.output[0] = add.output[0]
         removed.update((affine.mul, affine.add))
@@ -590,43 +590,32 @@ def _apply(
         reach = weights.sum(axis=tuple(range(1, weights.ndim)))
         folded_weights = (weights * chain.scale.item()).astype(prescale.weights.dtype)
         folded_bias = (bias + chain.shift.item() * reach).astype(prescale.weights.dtype)
-        weights_name = index.unique_name(f"{conv.input[1]}_prescaled")
-        bias_name = index.unique_name(f"{conv.output[0]}_prescaled_bias")
-        graph.initializer.extend(
-            [
-                numpy_helper.from_array(folded_weights, weights_name),
-                numpy_helper.from_array(folded_bias, bias_name),
-            ]
-        )
-        del conv.input[:]
-        conv.input.extend([chain.x, weights_name, bias_name])
+        conv.input[:] = [
+            chain.x,
+            constant(f"{conv.input[1]}_prescaled", folded_weights),
+            constant(f"{conv.output[0]}_prescaled_bias", folded_bias),
+        ]
         dropped.update((nodes[chain.mul].output[0], chain.output))
         removed.update((chain.mul, chain.add))
         touched.update((*prescale.conv_constants, chain.scale_name, chain.shift_name))
     for channel_affine in channel_affines:
         chain = channel_affine.chain
         per_channel = (channel_affine.channels,)
-        scale, shift = chain.scale, chain.shift
-        weights_name = index.unique_name(f"{chain.output}_affine_weights")
-        bias_name = index.unique_name(f"{chain.output}_affine_bias")
-        graph.initializer.extend(
-            [
-                numpy_helper.from_array(
-                    np.full(
-                        per_channel + (1,) * (channel_affine.spatial_dims + 1),
-                        scale.item(),
-                        scale.dtype,
-                    ),
-                    weights_name,
-                ),
-                numpy_helper.from_array(np.full(per_channel, shift.item(), shift.dtype), bias_name),
-            ]
+        weights = np.full(
+            per_channel + (1,) * (channel_affine.spatial_dims + 1),
+            chain.scale.item(),
+            chain.scale.dtype,
+        )
+        bias = np.full(per_channel, chain.shift.item(), chain.shift.dtype)
+        names = (
+            constant(f"{chain.output}_affine_weights", weights),
+            constant(f"{chain.output}_affine_bias", bias),
         )
         # The Add's place in the graph comes after everything the new node reads.
         nodes[chain.add].CopyFrom(
             onnx.helper.make_node(
                 "Conv",
-                [chain.x, weights_name, bias_name],
+                [chain.x, *names],
                 [chain.output],
                 name=index.unique_name(f"{chain.output}_affine"),
                 group=channel_affine.channels,
