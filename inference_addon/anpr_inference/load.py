@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiohttp
 from yarl import URL
 
-from .cli import _SERVE_FLAGS, _add_flags, positive_int
+from .cli import _SERVE_FLAGS, _add_flags, positive_float, positive_int
 from .config import ServiceConfig
 from .server import HEALTH_PATH, RECOGNIZE_PATH, SHUTDOWN_TIMEOUT
 
@@ -668,16 +668,6 @@ async def run_load(
 # --- command line --------------------------------------------------------------------------
 
 
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {value}")
-    return number
-
-
 def _url(value: str) -> URL:
     try:
         url = URL(value)
@@ -706,9 +696,9 @@ def add_parser(
     )
     parser.add_argument("folder", type=Path, metavar="DIR", help="JPEG, PNG or WebP photos")
     parser.add_argument("--cameras", type=positive_int, default=16, help="cameras (16)")
-    parser.add_argument("--fps", type=_positive_float, default=2.0, help="frames/s each (2)")
+    parser.add_argument("--fps", type=positive_float, default=2.0, help="frames/s each (2)")
     parser.add_argument(
-        "--seconds", type=_positive_float, default=60.0, help="how long frames are sent (60)"
+        "--seconds", type=positive_float, default=60.0, help="how long frames are sent (60)"
     )
     parser.add_argument(
         "--url",
@@ -723,17 +713,17 @@ def add_parser(
         help="a camera with N unanswered requests drops its next frame (4)",
     )
     parser.add_argument(
-        "--timeout", type=_positive_float, default=30.0, help="seconds per request (30)"
+        "--timeout", type=positive_float, default=30.0, help="seconds per request (30)"
     )
     parser.add_argument(
         "--drain-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=30.0,
         help="seconds unanswered requests get after the last frame (30)",
     )
     parser.add_argument(
         "--startup-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=300.0,
         help="seconds the started service gets to load its models (300)",
     )
