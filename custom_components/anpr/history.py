@@ -34,6 +34,7 @@ from homeassistant.util import dt as dt_util, slugify
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER, Category
+from .entry_data import async_get_entry_data, async_remove_entry_data
 from .settings import HistorySettings
 
 if TYPE_CHECKING:
@@ -301,15 +302,9 @@ def _write_export(
 
 async def async_get_history(hass: HomeAssistant, entry_id: str) -> VisitHistory:
     """Return the loaded history of `entry_id`, loading it on first use."""
-    histories = hass.data.setdefault(DATA_HISTORIES, {})
-    if (history := histories.get(entry_id)) is None:
-        history = histories[entry_id] = VisitHistory(hass, entry_id)
-    await history.async_load()
-    return history
+    return await async_get_entry_data(hass, DATA_HISTORIES, entry_id, VisitHistory)
 
 
 async def async_remove_history(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the history of a removed entry, stored or in memory."""
-    histories = hass.data.setdefault(DATA_HISTORIES, {})
-    history = histories.pop(entry_id, None) or VisitHistory(hass, entry_id)
-    await history.async_remove_store()
+    await async_remove_entry_data(hass, DATA_HISTORIES, entry_id, VisitHistory)

@@ -42,6 +42,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER, REGISTERED_CATEGORIES, Category
+from .entry_data import async_get_entry_data, async_remove_entry_data
 from .matching import DEFAULT_MARGIN, WILDCARDS, Candidate, plate_distance, validate_pattern
 
 if TYPE_CHECKING:
@@ -609,15 +610,9 @@ class PlateRegistry:
 
 async def async_get_registry(hass: HomeAssistant, entry_id: str) -> PlateRegistry:
     """Return the loaded registry of `entry_id`, loading it on first use."""
-    registries = hass.data.setdefault(DATA_REGISTRIES, {})
-    if (registry := registries.get(entry_id)) is None:
-        registry = registries[entry_id] = PlateRegistry(hass, entry_id)
-    await registry.async_load()
-    return registry
+    return await async_get_entry_data(hass, DATA_REGISTRIES, entry_id, PlateRegistry)
 
 
 async def async_remove_registry(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the registry of a removed entry, stored or in memory."""
-    registries = hass.data.setdefault(DATA_REGISTRIES, {})
-    registry = registries.pop(entry_id, None) or PlateRegistry(hass, entry_id)
-    await registry.async_remove_store()
+    await async_remove_entry_data(hass, DATA_REGISTRIES, entry_id, PlateRegistry)
