@@ -340,15 +340,22 @@ class _Index:
             return None
         return value
 
+    def conv_weights(self, conv: onnx.NodeProto) -> Array | None:
+        """Return a single-output `Conv`'s weights if they are a float constant, else None."""
+        if not _is_op(conv, "Conv") or len(conv.input) < 2 or len(conv.output) != 1:
+            return None
+        weights = self.constant(conv.input[1])
+        if weights is None or weights.dtype not in _FLOATS or weights.ndim < 3:
+            return None
+        return weights
+
     def conv_constants(self, conv: onnx.NodeProto) -> tuple[Array, Array, list[str]] | None:
         """Return a `Conv`'s constant weights and bias (zeros if none) and their names.
 
         None when either is not a constant of one float type and matching shapes.
         """
-        if not _is_op(conv, "Conv") or len(conv.input) < 2 or len(conv.output) != 1:
-            return None
-        weights = self.constant(conv.input[1])
-        if weights is None or weights.dtype not in _FLOATS or weights.ndim < 3:
+        weights = self.conv_weights(conv)
+        if weights is None:
             return None
         constants = [conv.input[1]]
         bias = np.zeros(weights.shape[:1], weights.dtype)
@@ -469,16 +476,11 @@ class _Index:
 
     def _conv_reading(self, name: str) -> tuple[Array | None, int]:
         """Return the constant weights and group count of a convolution whose data is `name`."""
-        import onnx  # noqa: PLC0415 - imported by fuse_model already
-
         for index in self.consumers.get(name, []):
             conv = self.nodes[index]
-            if not _is_op(conv, "Conv") or len(conv.input) < 2 or conv.input[0] != name:
-                continue
-            weights = self.constant(conv.input[1])
-            if weights is not None and weights.dtype in _FLOATS and weights.ndim >= 3:
-                settings = {a.name: onnx.helper.get_attribute_value(a) for a in conv.attribute}
-                return weights, int(settings.get("group", 1))
+            weights = self.conv_weights(conv)
+            if weights is not None and conv.input[0] == name:
+                return weights, int(_attributes(conv).get("group", 1))
         return None, 1
 
     def find_hardswishes(self, claimed: set[int]) -> list[_HardSwish]:
@@ -658,11 +660,16 @@ def _apply(
 
 def _unpadded(conv: onnx.NodeProto) -> bool:
     """Whether `conv` pads nothing: explicit zero pads, or none, and no automatic padding."""
-    import onnx  # noqa: PLC0415 - imported by fuse_model already
-
-    settings = {a.name: onnx.helper.get_attribute_value(a) for a in conv.attribute}
+    settings = _attributes(conv)
     pads = settings.get("pads", [])
     return settings.get("auto_pad", b"NOTSET") in (b"NOTSET", b"VALID") and not any(pads)
+
+
+def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
+    """Return a node's attributes by name, as Python values."""
+    import onnx  # noqa: PLC0415 - imported by fuse_model already
+
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
 def _is_op(node: onnx.NodeProto, op_type: str) -> bool:
