@@ -13,7 +13,7 @@ from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_API_KEY, CONF_URL
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.anpr import watcher as watcher_module
 from custom_components.anpr.const import (
@@ -34,7 +34,7 @@ from .fakes import API_KEY, INSTANCE_ID, FakeAnprService
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator
 
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import HomeAssistant, ServiceCall
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared").resolve()
@@ -42,6 +42,8 @@ DATASET = SHARED / "datasets" / "openalpr-benchmarks"
 MODELS = SHARED / "models"
 
 CAMERA = "camera.driveway"
+GATE = "cover.gate"
+"""The gate the tests' cameras open: a cover outside the box, recorded by `gate_calls`."""
 MOTION = "binary_sensor.driveway_motion"
 
 
@@ -148,6 +150,14 @@ async def loaded_entry(
     if config_entry.state.recoverable:
         await hass.config_entries.async_unload(config_entry.entry_id)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+def gate_calls(hass: HomeAssistant) -> list[ServiceCall]:
+    """Return the calls of the gate: a cover whose opening is recorded, not run."""
+    hass.states.async_set(GATE, "closed")
+    calls: list[ServiceCall] = async_mock_service(hass, "cover", "open_cover")
+    return calls
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ import voluptuous as vol
 
 from custom_components.anpr.const import CONF_GATE, DOMAIN
 
-from .conftest import CAMERA, REPO, camera_options
+from .conftest import CAMERA, GATE, REPO, camera_options
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
@@ -70,7 +70,6 @@ VISITOR_ARRIVED = "visitor_arrived.yaml"
 
 EVENT = "event.driveway_vehicle"
 IMAGE = "image.driveway_last_plate"
-GATE = "cover.gate"
 PLATE = "AYO9034"  # what the fake service reads off the camera's photo
 AUTOMATION = "automation.blueprint_under_test"
 SWITCH = "input_boolean.gate_automation"
@@ -384,14 +383,6 @@ async def anpr_world(
         await hass.services.async_call(
             "automation", "turn_off", {ATTR_ENTITY_ID: "all"}, blocking=True
         )
-
-
-@pytest.fixture
-def gate_calls(hass: HomeAssistant) -> list[ServiceCall]:
-    """Record the gate's opening: it is a cover outside the box, so it is not run."""
-    hass.states.async_set(GATE, "closed")
-    calls: list[ServiceCall] = async_mock_service(hass, "cover", "open_cover")
-    return calls
 
 
 def state(hass: HomeAssistant, entity_id: str) -> State:

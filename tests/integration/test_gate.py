@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.anpr.const import CONF_GATE, DOMAIN, EVENT_GATE_OPENED, EVENT_PLATE_DETECTED
 
-from .conftest import CAMERA, camera_options
+from .conftest import CAMERA, GATE, camera_options
 from .fakes import Answer, FakeAnprService, error_json, plate_json, recognition_json
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant, ServiceCall
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-GATE = "cover.gate"
 EVENT = "event.driveway_vehicle"
 
 
@@ -38,13 +37,6 @@ EVENT = "event.driveway_vehicle"
 def cameras_options() -> dict[str, dict[str, Any]]:
     """Watch the driveway camera, whose gate is `cover.gate` (hold time 60 s)."""
     return {CAMERA: camera_options(**{CONF_GATE: GATE})}
-
-
-@pytest.fixture
-def gate_calls(hass: HomeAssistant) -> list[ServiceCall]:
-    """Return the calls of the gate: a cover whose opening is recorded, not run."""
-    hass.states.async_set(GATE, "closed")
-    return async_mock_service(hass, "cover", "open_cover")
 
 
 async def add_plate(hass: HomeAssistant, plate: str, name: str, category: str = "resident") -> None:

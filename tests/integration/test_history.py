@@ -27,7 +27,7 @@ from custom_components.anpr.const import (
 from custom_components.anpr.history import DATA_HISTORIES, FIELDS, SAVE_DELAY
 from custom_components.anpr.registry import DATA_REGISTRIES, PASS_PURGE_AFTER
 
-from .conftest import CAMERA, camera_options
+from .conftest import CAMERA, GATE, camera_options
 from .fakes import FakeAnprService, plate_json, recognition_json
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-GATE = "cover.gate"
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.anpr.const import CONF_GATE, DOMAIN
 
-from .conftest import CAMERA, MOTION, camera_options
+from .conftest import CAMERA, GATE, MOTION, camera_options
 from .fakes import FakeAnprService, plate_json, recognition_json
 
 if TYPE_CHECKING:
@@ -56,9 +56,6 @@ async def test_logbook(
         "read plate AYO9034 (unknown vehicle) at Driveway: AYO9034 is not in the plate registry"
     )
     assert entries[0]["entity_id"] == CAMERA
-
-
-GATE = "cover.gate"
 
 
 async def logbook_messages(

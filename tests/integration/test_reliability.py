@@ -21,7 +21,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
-    async_mock_service,
 )
 
 from custom_components.anpr import watcher as watcher_module
@@ -30,7 +29,7 @@ from custom_components.anpr.const import CONF_BURST_FRAMES, CONF_GATE, DOMAIN, E
 from custom_components.anpr.issues import DATA_OUTAGES, OUTAGE_ISSUE_AFTER
 from custom_components.anpr.watcher import CameraWatcher, ScanError, quorum, retry_delay
 
-from .conftest import CAMERA, MOTION, camera_options
+from .conftest import CAMERA, GATE, MOTION, camera_options
 from .fakes import Answer, FakeAnprService, error_json, plate_json, recognition_json
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 
 LAST_PLATE = "sensor.driveway_last_plate"
 CONNECTIVITY = "binary_sensor.anpr_127_0_0_1_connectivity"
-GATE = "cover.gate"
 GOOD = Answer(body=recognition_json(plate_json("AYO9034")))
 
 
@@ -48,13 +46,6 @@ GOOD = Answer(body=recognition_json(plate_json("AYO9034")))
 def cameras_options() -> dict[str, dict[str, Any]]:
     """Watch the driveway (three frames per burst), whose gate is `cover.gate`."""
     return {CAMERA: camera_options(**{CONF_GATE: GATE})}
-
-
-@pytest.fixture
-def gate_calls(hass: HomeAssistant) -> list[ServiceCall]:
-    """Return the calls of the gate: a cover whose opening is recorded, not run."""
-    hass.states.async_set(GATE, "closed")
-    return async_mock_service(hass, "cover", "open_cover")
 
 
 def watcher_of(entry: MockConfigEntry) -> CameraWatcher:
