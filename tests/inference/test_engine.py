@@ -128,14 +128,51 @@ def _hits(proposals: list[DetectionResult] | None, dataset_dir: Path, name: str)
 def test_looks_skip_what_an_earlier_look_saw(
     proposer: TextPlateProposer, dataset_dir: Path
 ) -> None:
-    """A finer look at an image no larger than a coarser look's budget would see the same."""
-    assert proposer.passes == len(proposer.settings.looks) == 3
-    small = np.full((480, 640, 3), 127, dtype=np.uint8)
-    assert proposer.predict_pass(small, 0) == []
-    assert proposer.predict_pass(small, 1) == []  # equalised: a different picture
-    assert proposer.predict_pass(small, 2) is None
+    """A look that would enlarge an image to the size an earlier look did is skipped."""
+    assert proposer.passes == len(proposer.settings.looks) == 4
+    tiny = np.full((240, 320, 3), 127, dtype=np.uint8)  # every look enlarges it the most
+    assert proposer.predict_pass(tiny, 0) == []
+    assert proposer.predict_pass(tiny, 1) == []  # equalised: a different picture
+    assert proposer.predict_pass(tiny, 2) is None
+    assert proposer.predict_pass(tiny, 3) is None
+    small = np.full((480, 640, 3), 127, dtype=np.uint8)  # each look enlarges it more
+    assert all(proposer.predict_pass(small, index) == [] for index in range(4))
     big = _load(dataset_dir, "us/0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.jpg")
     assert proposer.predict_pass(big, 2)
+
+
+def test_small_photo_is_enlarged_for_the_detector(
+    engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    """In a 600 x 400 snapshot the detector finds the plate only at twice the size."""
+    image = _load(dataset_dir, "us/car5.jpg")
+    native = RecognitionEngine(
+        TextPlateProposer(
+            embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx",
+            settings=ProposalSettings(max_upscale=1.0),
+        ),
+        engine.ocr,
+        engine.models,
+    )
+    assert "59CADI" not in [p.normalized for p in native.recognize(image, region="us").plates]
+    assert engine.recognize(image, region="us").plates[0].normalized == "59CADI"
+
+
+def test_finest_look_reads_what_the_others_miss(
+    engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    """A plate three looks can't find in a 2.3-megapixel photo, the fourth, finest one does."""
+    image = _load(dataset_dir, "us/us5.jpg")
+    three = RecognitionEngine(
+        TextPlateProposer(
+            embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx",
+            settings=ProposalSettings(looks=ProposalSettings().looks[:3]),
+        ),
+        engine.ocr,
+        engine.models,
+    )
+    assert "NEILDMND" not in [p.normalized for p in three.recognize(image, region="us").plates]
+    assert engine.recognize(image, region="us").plates[0].normalized == "NEILDMND"
 
 
 def test_equalised_look_finds_a_faint_plate(proposer: TextPlateProposer, dataset_dir: Path) -> None:
@@ -170,7 +207,7 @@ def test_engine_stops_at_the_first_convincing_look(
     counting.taken.clear()
     blank = np.full((720, 1280, 3), 90, dtype=np.uint8)
     assert looking.recognize(blank).plates == ()
-    assert counting.taken == [0, 1, 2]
+    assert counting.taken == [0, 1, 2, 3]
 
 
 def test_faint_plate_is_read_through_the_looks(
