@@ -233,6 +233,41 @@ def test_second_plates_need_a_confident_read(engine: RecognitionEngine, dataset_
     assert all(p.confidence >= 0.9 for p in strict.plates[1:])
 
 
+def test_text_cut_by_the_frame_does_not_end_the_search(
+    engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    """A confident read of text cut off by the frame's left edge is no reason to stop looking."""
+    image = _load(dataset_dir, "us/car22.jpg")
+    anywhere = RecognitionEngine(
+        engine.detector, engine.ocr, engine.models, EngineSettings(edge_margin=0.0)
+    )
+    cut_off = anywhere.recognize(image, region="us").plates[0]
+    assert (cut_off.normalized, cut_off.box.x1) == ("6F1A", 0)
+    assert [p.normalized for p in engine.recognize(image, region="us").plates] == ["CH0P8Y"]
+
+
+def test_a_camera_timestamp_is_not_a_vehicle(engine: RecognitionEngine, dataset_dir: Path) -> None:
+    """The date a CCTV camera draws in its corner neither stops the search nor gets reported."""
+    image = _load(dataset_dir, "us/wts-lg-000047.jpg")  # "2014-05-09" in two corners
+    anywhere = RecognitionEngine(
+        engine.detector, engine.ocr, engine.models, EngineSettings(edge_margin=0.0)
+    )
+    assert anywhere.recognize(image, region="us").plates[0].normalized == "2014050"
+    assert [p.normalized for p in engine.recognize(image, region="us").plates] == ["CLT0108"]
+
+
+def test_a_plate_at_the_frame_edge_is_still_read(
+    engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    """The edge rule only stops a read from ending the search; the best read is reported."""
+    image = _load(dataset_dir, "br/AYO9034.jpg")
+    (truth,) = parse_labels((dataset_dir / "br/AYO9034.txt").read_text())
+    cropped = np.ascontiguousarray(image[: truth.box.y2 + 2])  # the plate at the bottom edge
+    best = engine.recognize(cropped, region="br").plates[0]
+    assert best.normalized == "AYO9034"
+    assert best.box.y2 > cropped.shape[0] * (1 - engine.settings.edge_margin)
+
+
 def test_pluggable_into_fast_alpr(models_dir: Path, dataset_dir: Path) -> None:
     """The detector and OCR are fast-alpr BaseDetector/BaseOCR: fast_alpr.ALPR runs them."""
     alpr = ALPR(
@@ -294,6 +329,10 @@ def test_a_certain_read_is_not_read_again(engine: RecognitionEngine, dataset_dir
     assert min(clear.plates[0].char_confidences) >= reading.settings.certain
     assert len(counting.batches) == 1
     counting.batches.clear()
-    tilted = reading.recognize(_load(dataset_dir, "br/PJT2905.jpg"), region="br")
+    # This plate touches the frame's edge, which would take every look (`edge_margin`).
+    one_look = RecognitionEngine(
+        engine.detector, counting, engine.models, EngineSettings(edge_margin=0.0)
+    )
+    tilted = one_look.recognize(_load(dataset_dir, "br/PJT2905.jpg"), region="br")
     assert tilted.plates[0].normalized == "PJT2905"
     assert len(counting.batches) == 2
