@@ -141,19 +141,20 @@ def test_looks_skip_what_an_earlier_look_saw(
     assert proposer.predict_pass(big, 2)
 
 
+def _proposing(engine: RecognitionEngine, settings: ProposalSettings) -> RecognitionEngine:
+    """Put the engine's OCR behind an embedded detector with other proposal settings."""
+    detector = TextPlateProposer(
+        embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx", settings=settings
+    )
+    return RecognitionEngine(detector, engine.ocr, engine.models)
+
+
 def test_small_photo_is_enlarged_for_the_detector(
     engine: RecognitionEngine, dataset_dir: Path
 ) -> None:
     """In a 600 x 400 snapshot the detector finds the plate only at twice the size."""
     image = _load(dataset_dir, "us/car5.jpg")
-    native = RecognitionEngine(
-        TextPlateProposer(
-            embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx",
-            settings=ProposalSettings(max_upscale=1.0),
-        ),
-        engine.ocr,
-        engine.models,
-    )
+    native = _proposing(engine, ProposalSettings(max_upscale=1.0))
     assert "59CADI" not in [p.normalized for p in native.recognize(image, region="us").plates]
     assert engine.recognize(image, region="us").plates[0].normalized == "59CADI"
 
@@ -163,14 +164,7 @@ def test_finest_look_reads_what_the_others_miss(
 ) -> None:
     """A plate three looks can't find in a 2.3-megapixel photo, the fourth, finest one does."""
     image = _load(dataset_dir, "us/us5.jpg")
-    three = RecognitionEngine(
-        TextPlateProposer(
-            embedded_model_dir() / "ch_PP-OCRv4_det_infer.onnx",
-            settings=ProposalSettings(looks=ProposalSettings().looks[:3]),
-        ),
-        engine.ocr,
-        engine.models,
-    )
+    three = _proposing(engine, ProposalSettings(looks=ProposalSettings().looks[:3]))
     assert "NEILDMND" not in [p.normalized for p in three.recognize(image, region="us").plates]
     assert engine.recognize(image, region="us").plates[0].normalized == "NEILDMND"
 
