@@ -149,8 +149,6 @@ class _Candidate:
     box: Box
     proposal: DetectionResult
     """The detector's proposal this crop was cut around."""
-    at_edge: bool
-    """Whether the proposal lies within `EngineSettings.edge_margin` of the frame's edge."""
 
     @property
     def detection_confidence(self) -> float:
@@ -224,11 +222,13 @@ class RecognitionEngine:
                 continue
             candidates += self._read_proposals(image, detections, region)
             if any(
-                c.fmt is not None and c.confidence >= self.settings.convincing and not c.at_edge
+                c.fmt is not None
+                and c.confidence >= self.settings.convincing
+                and not self._at_edge(c, width, height)
                 for c in candidates
             ):
                 break
-        chosen = self._merge(candidates)
+        chosen = self._merge(candidates, width, height)
         plates = tuple(
             self._plate(c, image if crops else None)
             for c in chosen
@@ -302,22 +302,11 @@ class RecognitionEngine:
         return [
             cand
             for (box, proposal, _), read in zip(cut, reads, strict=True)
-            if (cand := self._candidate(read, box, proposal, region, (width, height))) is not None
+            if (cand := self._candidate(read, box, proposal, region)) is not None
         ]
 
-    def _at_edge(self, proposal: DetectionResult, frame: tuple[int, int]) -> bool:
-        """Whether `proposal` comes within `edge_margin` of the frame's edge."""
-        bb, (width, height) = proposal.bounding_box, frame
-        mx, my = width * self.settings.edge_margin, height * self.settings.edge_margin
-        return bb.x1 < mx or bb.y1 < my or bb.x2 > width - mx or bb.y2 > height - my
-
     def _candidate(
-        self,
-        read: OcrRead,
-        box: Box,
-        proposal: DetectionResult,
-        region: str | None,
-        frame: tuple[int, int],
+        self, read: OcrRead, box: Box, proposal: DetectionResult, region: str | None
     ) -> _Candidate | None:
         text = normalize_plate(read.text)
         if len(text) != len(read.text):
@@ -333,7 +322,6 @@ class RecognitionEngine:
             char_probs=read.char_probs,
             alphabet=read.alphabet,
         )
-        at_edge = self._at_edge(proposal, frame)
         if match is not None:
             return _Candidate(
                 read,
@@ -343,18 +331,26 @@ class RecognitionEngine:
                 match.region,
                 box,
                 proposal,
-                at_edge,
             )
-        return _Candidate(read, text, read.char_confidences, None, None, box, proposal, at_edge)
+        return _Candidate(read, text, read.char_confidences, None, None, box, proposal)
 
-    def _merge(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    def _at_edge(self, cand: _Candidate, width: int, height: int) -> bool:
+        """Whether `cand`'s proposal comes within `edge_margin` of the frame's edge."""
+        bb = cand.proposal.bounding_box
+        mx, my = width * self.settings.edge_margin, height * self.settings.edge_margin
+        return bb.x1 < mx or bb.y1 < my or bb.x2 > width - mx or bb.y2 > height - my
+
+    def _merge(self, candidates: Sequence[_Candidate], width: int, height: int) -> list[_Candidate]:
         """Best first; drop candidates that overlap a better one or repeat its text.
 
         Beside a better plate, weak reads and reads at the frame's edge are dropped too.
         """
         kept: list[_Candidate] = []
         for cand in sorted(candidates, key=_score, reverse=True):
-            if kept and (cand.confidence < self.settings.second_plate_confidence or cand.at_edge):
+            if kept and (
+                cand.confidence < self.settings.second_plate_confidence
+                or self._at_edge(cand, width, height)
+            ):
                 continue
             if any(
                 cand.text == k.text
