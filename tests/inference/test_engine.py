@@ -141,6 +141,11 @@ def test_looks_skip_what_an_earlier_look_saw(
     assert proposer.predict_pass(big, 2)
 
 
+def _settled(engine: RecognitionEngine, settings: EngineSettings) -> RecognitionEngine:
+    """Return the engine's detector and OCR with other engine settings."""
+    return RecognitionEngine(engine.detector, engine.ocr, engine.models, settings)
+
+
 def _proposing(engine: RecognitionEngine, settings: ProposalSettings) -> RecognitionEngine:
     """Put the engine's OCR behind an embedded detector with other proposal settings."""
     detector = TextPlateProposer(
@@ -216,11 +221,8 @@ def test_second_plates_need_a_confident_read(engine: RecognitionEngine, dataset_
     """A weak extra read (a sign, a sticker) is not reported as a second vehicle."""
     image = _load(dataset_dir, "us/22e54a62-57a8-4a0a-88c1-4b9758f67651.jpg")
     strict = engine.recognize(image)
-    lenient = RecognitionEngine(
-        engine.detector,
-        engine.ocr,
-        engine.models,
-        EngineSettings(second_plate_confidence=0.0, surround=(0.0, 0.0)),
+    lenient = _settled(
+        engine, EngineSettings(second_plate_confidence=0.0, surround=(0.0, 0.0))
     ).recognize(image)
     assert [p.normalized for p in strict.plates] == ["SL7C6S"]
     assert len(lenient.plates) > 1
@@ -232,9 +234,7 @@ def test_text_cut_by_the_frame_does_not_end_the_search(
 ) -> None:
     """A confident read of text cut off by the frame's left edge is no reason to stop looking."""
     image = _load(dataset_dir, "us/car22.jpg")
-    anywhere = RecognitionEngine(
-        engine.detector, engine.ocr, engine.models, EngineSettings(edge_margin=0.0)
-    )
+    anywhere = _settled(engine, EngineSettings(edge_margin=0.0))
     cut_off = anywhere.recognize(image, region="us").plates[0]
     assert (cut_off.normalized, cut_off.box.x1) == ("6F1A", 0)
     assert [p.normalized for p in engine.recognize(image, region="us").plates] == ["CH0P8Y"]
@@ -243,9 +243,7 @@ def test_text_cut_by_the_frame_does_not_end_the_search(
 def test_a_camera_timestamp_is_not_a_vehicle(engine: RecognitionEngine, dataset_dir: Path) -> None:
     """The date a CCTV camera draws in its corner neither stops the search nor gets reported."""
     image = _load(dataset_dir, "us/wts-lg-000047.jpg")  # "2014-05-09" in two corners
-    anywhere = RecognitionEngine(
-        engine.detector, engine.ocr, engine.models, EngineSettings(edge_margin=0.0)
-    )
+    anywhere = _settled(engine, EngineSettings(edge_margin=0.0))
     assert anywhere.recognize(image, region="us").plates[0].normalized == "2014050"
     assert [p.normalized for p in engine.recognize(image, region="us").plates] == ["CLT0108"]
 
@@ -294,9 +292,7 @@ def test_embedded_text_recogniser_reads_a_plate(dataset_dir: Path) -> None:
 def test_tilted_plate_is_also_read_levelled(engine: RecognitionEngine, dataset_dir: Path) -> None:
     """A plate a few degrees off level loses its first letter read upright; levelled, it doesn't."""
     image = _load(dataset_dir, "br/PJT2905.jpg")
-    upright = RecognitionEngine(
-        engine.detector, engine.ocr, engine.models, EngineSettings(level_from=math.pi)
-    )
+    upright = _settled(engine, EngineSettings(level_from=math.pi))
     assert upright.recognize(image, region="br").plates[0].normalized != "PJT2905"
     assert engine.recognize(image, region="br").plates[0].normalized == "PJT2905"
 
