@@ -5,9 +5,11 @@ read, and the gate again at the moment it would open (the registry or a pass may
 since the read). The plate matcher (`matching.py`) says which registry entry a read is, and
 how sure that is; this module adds what the entry's category and pass allow:
 
-* **blocked**: the best candidate within the naming threshold is a blocked entry, or the read
-  is ambiguous and one of the entries it could be is blocked. Never granted; a near read of a
-  blocked plate is still suspicious.
+* **blocked**: the best candidate within the naming threshold is a blocked entry, the read
+  is ambiguous and one of the entries it could be is blocked, or the read is within the
+  matcher's generous blocked reach (one real edit or one swap of neighbouring characters from
+  a blocked plate, or matched by a blocked pattern), whatever else it matches. Never granted;
+  a near read of a blocked plate is still suspicious, and failing safe costs only a shut gate.
 * **resident**: a unique match within the strict threshold (exact, one look-alike, or a
   wildcard pattern). Always granted.
 * **visitor**: a unique strict match of a visitor entry. Granted only while its pass is valid
@@ -33,7 +35,7 @@ from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
 from .const import Category
-from .matching import MatchReason, MatchResult, match_plate
+from .matching import Contender, MatchReason, MatchResult, match_plate
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -79,29 +81,43 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
     result = match_plate(plate, registry.candidates)
     entries = registry.plates
 
-    if result.ambiguous:
-        blocked = [
+    if result.ambiguous and (
+        blocked := [
             contender
             for contender in result.contenders
             if entries[contender.key].category is Category.BLOCKED
         ]
-        if blocked:
-            suspect = entries[blocked[0].key]
-            return Classification(
-                category=Category.BLOCKED,
-                owner=suspect.name,
-                matched_plate=suspect.plate,
-                reason=(
-                    f"Ambiguous read {result.read} that could be the blocked plate "
-                    f"{suspect.plate} ({suspect.name}): access denied"
-                ),
-                decision=(
-                    f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
-                    "read is treated as the blocked car and access is denied."
-                ),
-                match=result.reason,
-                distance=blocked[0].distance,
-            )
+    ):
+        suspect = entries[blocked[0].key]
+        return Classification(
+            category=Category.BLOCKED,
+            owner=suspect.name,
+            matched_plate=suspect.plate,
+            reason=(
+                f"Ambiguous read {result.read} that could be the blocked plate "
+                f"{suspect.plate} ({suspect.name}): access denied"
+            ),
+            decision=(
+                f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
+                "read is treated as the blocked car and access is denied."
+            ),
+            match=result.reason,
+            distance=blocked[0].distance,
+        )
+    named = entries[result.entry_key] if result.entry_key is not None else None
+    if named is not None and named.category is Category.BLOCKED:
+        return _decided(
+            result,
+            named,
+            Category.BLOCKED,
+            granted=False,
+            reason=f"Blocked plate {named.plate} ({named.name}), {_how(result)}: access denied",
+            verdict=f"{named.plate} is blocked ({named.name}): access denied.",
+        )
+    if result.blocked:
+        return _within_blocked_reach(result, entries[result.blocked[0].key], result.blocked[0])
+
+    if result.ambiguous:
         could_be = " or ".join(
             f"{contender.plate} ({entries[contender.key].name})" for contender in result.contenders
         )
@@ -121,15 +137,6 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
         )
 
     entry = entries[result.entry_key]
-    if entry.category is Category.BLOCKED:
-        return _decided(
-            result,
-            entry,
-            Category.BLOCKED,
-            granted=False,
-            reason=f"Blocked plate {entry.plate} ({entry.name}), {_how(result)}: access denied",
-            verdict=f"{entry.plate} is blocked ({entry.name}): access denied.",
-        )
     if not result.granted:
         return _decided(
             result,
@@ -164,6 +171,31 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
         granted=granted,
         reason=f"Visitor {entry.name} ({entry.plate}), {_how(result)}, {pass_text}: {outcome}",
         verdict=f"{entry.plate} is the visitor {entry.name}, who {pass_text}: {outcome}.",
+    )
+
+
+def _within_blocked_reach(
+    result: MatchResult, suspect: RegisteredPlate, reached: Contender
+) -> Classification:
+    """Classify a read that could be a blocked car although it matches something else better."""
+    if reached.wildcard:
+        how = f"matches the blocked pattern {suspect.plate} ({suspect.name})"
+    else:
+        how = (
+            f"is within one character or one swap of the blocked plate {suspect.plate} "
+            f"({suspect.name}), distance {reached.distance:g}"
+        )
+    return Classification(
+        category=Category.BLOCKED,
+        owner=suspect.name,
+        matched_plate=suspect.plate,
+        reason=f"The read {result.read} {how}: access denied",
+        decision=(
+            f"{result.explanation} But the read {how}, so it is treated as the blocked car "
+            "and access is denied."
+        ),
+        match=result.reason,
+        distance=reached.distance,
     )
 
 

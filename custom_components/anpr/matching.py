@@ -52,7 +52,9 @@ Ambiguity
       car) as with A; opening the gate on a coin toss is not acceptable. Registries should
       not hold two plates one look-alike apart; the explanation names both when they do;
     * a grant needs the naming decision to be unique as well, so a read half-way between two
-      entries never opens the gate for either.
+      entries never opens the gate for either;
+    * the most specific entry that matches the read *exactly* speaks for it (see Wildcards):
+      a plate beats a pattern that matches it, a narrower pattern a broader one.
 
     >>> registry = [Candidate("AB10CDE", "alice"), Candidate("AB1OCDE", "bob")]
     >>> match_plate("AB10CDE", registry).reason
@@ -83,6 +85,23 @@ Wildcards
     False
     >>> validate_pattern("ab-??-cde")
     'AB??CDE'
+
+    A registry may hold a fleet pattern and plates or narrower patterns inside it: the read's
+    own plate is decided by the most specific entry that matches it exactly, so ``AYO9034``
+    (Alice) beats ``AYO*`` for the read AYO9034, and ``AZJ69*`` beats ``AZJ*`` for AZJ6912.
+    A pattern that another matching entry lies inside is no contender at all (the narrower
+    entry is the exception the registry made on purpose). Patterns that overlap without one
+    lying inside the other (``AB?1*`` and ``A?C1*`` both match ABC1) cannot be ordered: a read
+    both match is ambiguous, and the registry refuses to hold such a pair
+    (`patterns_overlap` names a plate both match, `pattern_contains` tells nesting).
+
+    >>> fleet = [Candidate("AYO*", "fleet"), Candidate("AYO9034", "alice")]
+    >>> match_plate("AYO9034", fleet).entry_key, match_plate("AYO1234", fleet).entry_key
+    ('alice', 'fleet')
+    >>> pattern_contains("AZJ*", "AZJ69*"), pattern_contains("AZJ69*", "AZJ*")
+    (True, False)
+    >>> patterns_overlap("AB?1*", "A?C1*")
+    'ABC1'
     >>> validate_pattern("A*")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -95,8 +114,20 @@ How the caller decides (blocked plates)
     * open only if ``result.granted`` and the category of ``result.entry_key`` allows entry
       (and any pass is valid);
     * treat the read as a blocked car, refuse and alert, if ``result.entry_key`` is a blocked
-      entry even when only ``named`` (a near read of a blocked plate is still suspicious), or
-      if the read is ``ambiguous`` and any of ``result.contenders`` is blocked.
+      entry even when only ``named`` (a near read of a blocked plate is still suspicious), if
+      the read is ``ambiguous`` and any of ``result.contenders`` is blocked, or if
+      ``result.blocked`` is not empty.
+
+    Closeness to a blocked entry is generous, because failing safe there costs nothing but a
+    shut gate: mark blocked entries ``Candidate(..., blocked=True)`` and ``result.blocked``
+    lists every one the read could be, whatever else it matches: a blocked plate within
+    `BLOCKED_REACH` (one real edit, i.e. a substitution, an insertion or a deletion, or one
+    swap of two neighbouring characters, or two look-alikes), and a blocked pattern that
+    matches the read, even where a narrower entry inside it matches too.
+
+    >>> result = match_plate("FBZ9581", [Candidate("FZB9581", "mallory", blocked=True)])
+    >>> [(entry.key, entry.distance) for entry in result.blocked]  # two letters swapped
+    [('mallory', 1.0)]
 
 Why our own dynamic programme: `rapidfuzz` (the well-kept fast library for edit distances)
 weighs insertions, deletions and substitutions uniformly per operation type, but cannot make a
@@ -134,6 +165,9 @@ SUBSTITUTION_COST: Final = 1.0
 """Cost of substituting a character by one that does not look like it: a real misread."""
 INDEL_COST: Final = 1.0
 """Cost of inserting or deleting a character: as doubtful as a real substitution."""
+TRANSPOSITION_COST: Final = 1.0
+"""Cost of swapping two neighbouring characters, in the blocked reach only: one real misread
+(OCR and people both swap neighbours) rather than the two substitutions Levenshtein counts."""
 
 DEFAULT_STRICT: Final = 0.5
 """Default largest distance that may grant access: the exact plate or one look-alike."""
@@ -141,6 +175,9 @@ DEFAULT_LOOSE: Final = 1.5
 """Default largest distance that may name a car: e.g. one real mistake and one look-alike."""
 DEFAULT_MARGIN: Final = 1.0
 """Default lead, one real edit, the best entry needs over every other contender to be chosen."""
+BLOCKED_REACH: Final = 1.0
+"""Largest distance, counting a swap of neighbours as one edit, at which a read counts as a
+blocked plate whatever else it matches: one real edit, one swap or two look-alikes."""
 
 MIN_PATTERN_LITERALS: Final = 3
 """Literal characters a wildcard pattern needs, so a pattern cannot cover (nearly) every car."""
@@ -186,6 +223,9 @@ class Candidate:
     key: str
     """The caller's id for the registry entry. Candidates sharing a key are one entry (e.g.
     a vehicle with several plates); its distance is that of its closest plate."""
+    blocked: bool = False
+    """A blocked entry: reads within the generous `BLOCKED_REACH` are reported in
+    `MatchResult.blocked`, whatever else they match."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +263,12 @@ class MatchResult:
     explanation: str
     """One human sentence: which entry, at what distance, why granted or not."""
     contenders: tuple[Contender, ...] = ()
-    """Every entry within the loose threshold, closest first (ties by key). When a read is
-    ambiguous these are the entries it could be, e.g. to alert when one of them is blocked."""
+    """Every entry within the loose threshold, closest first (ties by key), except patterns
+    that a narrower entry matching the read exactly lies inside. When a read is ambiguous
+    these are the entries it could be, e.g. to alert when one of them is blocked."""
+    blocked: tuple[Contender, ...] = ()
+    """Every blocked candidate the read could be (see `BLOCKED_REACH`), closest first; their
+    distances count a swap of neighbours as one edit. Not empty means: treat it as blocked."""
 
 
 def normalize_plate(text: str) -> str:
@@ -272,15 +316,42 @@ def matches_pattern(pattern: str, read: str) -> bool:
     return fnmatchcase(normalize_plate(read), validate_pattern(pattern))
 
 
-def plate_distance(a: str, b: str) -> float:
+def plate_distance(a: str, b: str, *, transpositions: bool = False) -> float:
     """Return the weighted edit distance between two plates, after normalising both.
 
     Substituting a look-alike costs `LOOKALIKE_COST`, anything else `SUBSTITUTION_COST` or
     `INDEL_COST`. The distance is symmetric, zero only for equal plates, and satisfies the
     triangle inequality, because the look-alike groups are disjoint (so "look-alike of" is
     transitive) and no substitution costs more than a deletion plus an insertion.
+
+    With ``transpositions`` a swap of two neighbouring characters costs `TRANSPOSITION_COST`
+    (the optimal string alignment distance; it need not satisfy the triangle inequality):
+    this is the distance of the generous `BLOCKED_REACH`.
+
+    >>> swapped = "FBZ9581"
+    >>> plate_distance("FZB9581", swapped), plate_distance("FZB9581", swapped, transpositions=True)
+    (2.0, 1.0)
     """
-    return _weighted_distance(normalize_plate(a), normalize_plate(b))
+    return _weighted_distance(normalize_plate(a), normalize_plate(b), transpositions=transpositions)
+
+
+def pattern_contains(broad: str, narrow: str) -> bool:
+    """Return whether every plate the registry entry `narrow` matches, `broad` matches too.
+
+    Both are plates or wildcard patterns (validated and normalised here; `ValueError` if
+    invalid); a plate matches itself only. Decided exactly, over plates of at most
+    `MAX_PLATE_LENGTH` characters.
+    """
+    return _glob_witness(validate_pattern(narrow), validate_pattern(broad), both=False) is None
+
+
+def patterns_overlap(a: str, b: str) -> str | None:
+    """Return a plate both registry entries match (the shortest), or None when none exists.
+
+    Both are plates or wildcard patterns, validated and normalised here (`ValueError` if
+    invalid); only plates of at most `MAX_PLATE_LENGTH` characters count.
+    """
+    return _glob_witness(validate_pattern(a), validate_pattern(b), both=True)
 
 
 def match_plate(
@@ -300,7 +371,9 @@ def match_plate(
     with `validate_pattern` when they are registered), so a corrupt registry fails closed.
     """
     _check_thresholds(strict, loose, margin)
-    entries = [(candidate.key, _prepare_entry(candidate)) for candidate in candidates]
+    entries = [
+        (candidate.key, _prepare_entry(candidate), candidate.blocked) for candidate in candidates
+    ]
     normalised = normalize_plate(read)
     if not normalised:
         return _no_match(normalised, f"The read {read!r} contains no letters or digits.")
@@ -311,28 +384,26 @@ def match_plate(
             f"plate ({MAX_PLATE_LENGTH}).",
         )
 
-    best_of_key: dict[str, Contender] = {}
-    for key, (plate, wildcard) in entries:
+    near: list[Contender] = []
+    for key, (plate, wildcard), _ in entries:
         if wildcard:
-            if not fnmatchcase(normalised, plate):
-                continue
-            distance = 0.0
-        else:
-            distance = _weighted_distance(normalised, plate, cutoff=loose)
-        previous = best_of_key.get(key)
-        if previous is None or distance < previous.distance:
-            best_of_key[key] = Contender(key, plate, distance, wildcard)
-    contenders = tuple(
-        sorted(
-            (entry for entry in best_of_key.values() if entry.distance <= loose),
-            key=lambda entry: (entry.distance, entry.key),
-        )
-    )
+            if fnmatchcase(normalised, plate):
+                near.append(Contender(key, plate, 0.0, wildcard))
+        elif (distance := _weighted_distance(normalised, plate, cutoff=loose)) <= loose:
+            near.append(Contender(key, plate, distance, wildcard))
+    best_of_key: dict[str, Contender] = {}
+    for entry in _most_specific(near):
+        previous = best_of_key.get(entry.key)
+        if previous is None or entry.distance < previous.distance:
+            best_of_key[entry.key] = entry
+    contenders = tuple(sorted(best_of_key.values(), key=lambda entry: (entry.distance, entry.key)))
+    blocked = _blocked_reach(normalised, entries)
     if not contenders:
         return _no_match(
             normalised,
             f"The read {normalised} matches nobody: none of the {len(entries)} registry "
             f"entries is within the naming threshold {loose:g}.",
+            blocked,
         )
 
     best = contenders[0]
@@ -353,6 +424,7 @@ def match_plate(
                 f"{margin:g} ahead of the others, so access is not granted and nobody is named."
             ),
             contenders=contenders,
+            blocked=blocked,
         )
 
     granted = best.distance <= strict
@@ -388,6 +460,7 @@ def match_plate(
         reason=reason,
         explanation=f"The read {normalised} {how}: {outcome}.",
         contenders=contenders,
+        blocked=blocked,
     )
 
 
@@ -416,17 +489,119 @@ def _prepare_plate(plate: str) -> tuple[str, bool]:
     return normalised, any(character in WILDCARDS for character in normalised)
 
 
-def _weighted_distance(a: str, b: str, cutoff: float = math.inf) -> float:
+def _most_specific(near: list[Contender]) -> list[Contender]:
+    """Drop the patterns that a narrower entry, also matching the read exactly, lies inside.
+
+    Only the read's own plate is ordered this way (entries at distance 0): the narrower entry
+    is the registry's deliberate exception to the pattern for exactly those plates. A pattern
+    is kept when the other entry is of the same key, or when neither lies strictly inside the
+    other (overlapping or equivalent patterns), which leaves the read ambiguous.
+    """
+    exact = [entry for entry in near if entry.distance == 0]
+    return [
+        entry
+        for entry in near
+        if not entry.wildcard
+        or not any(
+            other.key != entry.key
+            and pattern_contains(entry.plate, other.plate)
+            and not pattern_contains(other.plate, entry.plate)
+            for other in exact
+        )
+    ]
+
+
+def _blocked_reach(
+    read: str, entries: list[tuple[str, tuple[str, bool], bool]]
+) -> tuple[Contender, ...]:
+    """Return the blocked entries the read could be, closest first (see `BLOCKED_REACH`)."""
+    reached: dict[str, Contender] = {}
+    for key, (plate, wildcard), blocked in entries:
+        if not blocked:
+            continue
+        if wildcard:
+            distance = 0.0 if fnmatchcase(read, plate) else math.inf
+        else:
+            distance = _weighted_distance(read, plate, transpositions=True)
+        previous = reached.get(key)
+        if distance <= BLOCKED_REACH and (previous is None or distance < previous.distance):
+            reached[key] = Contender(key, plate, distance, wildcard)
+    return tuple(sorted(reached.values(), key=lambda entry: (entry.distance, entry.key)))
+
+
+@lru_cache(maxsize=4096)
+def _glob_witness(a: str, b: str, *, both: bool) -> str | None:
+    """Return the shortest plate `a` matches that `b` matches too (`both`) or does not.
+
+    `a` and `b` are normalised plates or patterns. Each is a small automaton over positions
+    in it (``*`` may stay put or be skipped); walking both at once over the characters that
+    matter (every literal of either, and one other character that stands for the rest) finds
+    the shortest such plate breadth first, up to `MAX_PLATE_LENGTH` characters.
+    """
+    literals = sorted(set((a + b).replace("?", "").replace("*", "")))
+    other = next(char for char in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" if char not in literals)
+    alphabet = [*literals, other]
+    start = (_glob_closure(a, frozenset({0})), _glob_closure(b, frozenset({0})))
+    layer: dict[tuple[frozenset[int], frozenset[int]], str] = {start: ""}
+    seen = {start}
+    for _ in range(MAX_PLATE_LENGTH):
+        following: dict[tuple[frozenset[int], frozenset[int]], str] = {}
+        for (in_a, in_b), prefix in layer.items():
+            for char in alphabet:
+                state = (_glob_step(a, in_a, char), _glob_step(b, in_b, char))
+                if not state[0]:
+                    continue
+                if len(a) in state[0] and (len(b) in state[1]) is both:
+                    return prefix + char
+                if state in seen:
+                    continue
+                seen.add(state)
+                following[state] = prefix + char
+        layer = following
+    return None
+
+
+def _glob_closure(pattern: str, positions: frozenset[int]) -> frozenset[int]:
+    """Add the positions reached by letting each ``*`` match nothing."""
+    reached = set(positions)
+    for start in positions:
+        position = start
+        while position < len(pattern) and pattern[position] == "*":
+            position += 1
+            reached.add(position)
+    return frozenset(reached)
+
+
+def _glob_step(pattern: str, positions: frozenset[int], char: str) -> frozenset[int]:
+    """Return the positions after reading `char` from `positions` (empty: no match)."""
+    following = set()
+    for position in positions:
+        if position == len(pattern):
+            continue
+        symbol = pattern[position]
+        if symbol == "*":
+            following.add(position)
+        elif symbol in ("?", char):
+            following.add(position + 1)
+    return _glob_closure(pattern, frozenset(following))
+
+
+def _weighted_distance(
+    a: str, b: str, cutoff: float = math.inf, *, transpositions: bool = False
+) -> float:
     """Weighted Levenshtein distance of two normalised plates, one DP row at a time.
 
     Once the distance is certainly above `cutoff` a lower bound above `cutoff` is returned
     instead, which is all a threshold comparison needs: every alignment crosses every row of
-    the table and costs never go negative, so the distance is at least each row's minimum.
+    the table, or with ``transpositions`` (a swap of neighbours, `TRANSPOSITION_COST`) jumps
+    over at most one, and costs never go negative, so the distance is at least the smaller
+    minimum of any two neighbouring rows.
     """
     if a == b:
         return 0.0
     if abs(len(a) - len(b)) * INDEL_COST > cutoff:
         return abs(len(a) - len(b)) * INDEL_COST
+    before: list[float] = []
     previous = [column * INDEL_COST for column in range(len(b) + 1)]
     for row, char_a in enumerate(a, start=1):
         current = [row * INDEL_COST]
@@ -438,16 +613,25 @@ def _weighted_distance(a: str, b: str, cutoff: float = math.inf) -> float:
                 substitution = LOOKALIKE_COST
             else:
                 substitution = SUBSTITUTION_COST
-            current.append(
-                min(
-                    previous[column - 1] + substitution,
-                    previous[column] + INDEL_COST,
-                    current[column - 1] + INDEL_COST,
-                )
+            cost = min(
+                previous[column - 1] + substitution,
+                previous[column] + INDEL_COST,
+                current[column - 1] + INDEL_COST,
             )
-        if min(current) > cutoff:
-            return min(current)
-        previous = current
+            if (
+                transpositions
+                and row > 1
+                and column > 1
+                and char_a == b[column - 2]
+                and a[row - 2] == char_b
+                and char_a != char_b
+            ):
+                cost = min(cost, before[column - 2] + TRANSPOSITION_COST)
+            current.append(cost)
+        bound = min(*current, *previous) if transpositions else min(current)
+        if bound > cutoff:
+            return bound
+        before, previous = previous, current
     return previous[-1]
 
 
@@ -457,8 +641,8 @@ def _describe(entry: Contender) -> str:
     return f"{entry.key!r} ({kind} {entry.plate}, distance {entry.distance:g})"
 
 
-def _no_match(read: str, explanation: str) -> MatchResult:
-    """Build the result for a read that matches nobody."""
+def _no_match(read: str, explanation: str, blocked: tuple[Contender, ...] = ()) -> MatchResult:
+    """Build the result for a read that matches nobody (it may still be near a blocked one)."""
     return MatchResult(
         read=read,
         entry_key=None,
@@ -469,4 +653,5 @@ def _no_match(read: str, explanation: str) -> MatchResult:
         ambiguous=False,
         reason=MatchReason.NO_MATCH,
         explanation=explanation,
+        blocked=blocked,
     )

@@ -43,7 +43,16 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER, REGISTERED_CATEGORIES, Category
 from .entry_data import async_get_entry_data, async_remove_entry_data
-from .matching import DEFAULT_MARGIN, WILDCARDS, Candidate, plate_distance, validate_pattern
+from .matching import (
+    BLOCKED_REACH,
+    DEFAULT_MARGIN,
+    WILDCARDS,
+    Candidate,
+    pattern_contains,
+    patterns_overlap,
+    plate_distance,
+    validate_pattern,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -145,7 +154,7 @@ class RegisteredPlate:
     @property
     def is_pattern(self) -> bool:
         """Whether the entry is a wildcard pattern (a fleet) rather than one plate."""
-        return any(character in WILDCARDS for character in self.plate)
+        return key_is_pattern(self.plate)
 
     def pass_state(self, now: datetime) -> PassState:
         """Where the visitor pass stands at `now`."""
@@ -346,7 +355,10 @@ class PlateRegistry:
     @callback
     def _changed(self, *, save: bool = True) -> None:
         """Rebuild the matcher's candidates and schedule a save."""
-        self._candidates = tuple(Candidate(plate=key, key=key) for key in self._plates)
+        self._candidates = tuple(
+            Candidate(plate=key, key=key, blocked=entry.category is Category.BLOCKED)
+            for key, entry in self._plates.items()
+        )
         if save:
             self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
@@ -380,7 +392,11 @@ class PlateRegistry:
     # --- changing -----------------------------------------------------------------------
 
     def _check_new_key(self, key: str, category: Category, *, ignore: str | None = None) -> None:
-        """Refuse a duplicate, and a plate that reads could not tell from another."""
+        """Refuse a duplicate, a plate reads could not tell from another, and worse pairs.
+
+        The worse pairs (`_check_pair`): overlapping patterns neither of which lies inside the
+        other, and an entry that a blocked one would lock out.
+        """
         if key in self._plates and key != ignore:
             existing = self._plates[key]
             raise RegistryError(
@@ -392,8 +408,11 @@ class PlateRegistry:
                 },
                 field="plate",
             )
-        if category is Category.BLOCKED or any(c in WILDCARDS for c in key):
-            # A blocked plate next to another is deliberate: near reads then count as blocked.
+        for other in self._plates.values():
+            if other.plate not in (key, ignore):
+                _check_pair(key, category, other)
+        if category is Category.BLOCKED or key_is_pattern(key):
+            # Blocked plates were checked above; look-alikes do not apply to patterns.
             return
         for other in self._plates.values():
             if (
@@ -606,6 +625,63 @@ class PlateRegistry:
         if entry.max_entries is not None and entry.max_entries < 1:
             raise RegistryError(translation_key="invalid_entries", field="max_entries")
         return entry
+
+
+def _check_pair(key: str, category: Category, other: RegisteredPlate) -> None:
+    """Refuse a new entry (`key`, `category`) that cannot live beside `other`.
+
+    * Two patterns that overlap must lie one inside the other: the narrower one then speaks
+      for the plates both match (the matcher's rule); otherwise nobody could say whose car a
+      plate both match is, and reads of it would be ambiguous.
+    * A blocked entry wins over everything within its reach (`matching.BLOCKED_REACH`: one
+      real edit or one swap from a blocked plate, any plate a blocked pattern matches). An
+      entry that would therefore always count as blocked is refused, both ways round, so a
+      blocked entry never locks a resident or a visitor out silently. A blocked plate inside
+      a resident fleet pattern is fine: that is the fleet minus one car.
+    """
+    if (
+        key_is_pattern(key)
+        and other.is_pattern
+        and (example := patterns_overlap(key, other.plate))
+        and pattern_contains(key, other.plate) == pattern_contains(other.plate, key)
+    ):
+        raise RegistryError(
+            translation_key="patterns_overlap",
+            translation_placeholders={
+                "plate": key,
+                "other": other.plate,
+                "name": other.name,
+                "example": example,
+            },
+            field="plate",
+        )
+    if (category is Category.BLOCKED) == (other.category is Category.BLOCKED):
+        return
+    blocked, welcome = (key, other.plate) if category is Category.BLOCKED else (other.plate, key)
+    if key_is_pattern(blocked):
+        locked_out = pattern_contains(blocked, welcome)
+    else:
+        locked_out = not key_is_pattern(welcome) and (
+            plate_distance(blocked, welcome, transpositions=True) <= BLOCKED_REACH
+        )
+    if locked_out:
+        raise RegistryError(
+            translation_key=(
+                "blocks_registered" if category is Category.BLOCKED else "always_blocked"
+            ),
+            translation_placeholders={
+                "plate": key,
+                "other": other.plate,
+                "name": other.name,
+                "category": other.category.value,
+            },
+            field="plate",
+        )
+
+
+def key_is_pattern(key: str) -> bool:
+    """Whether a normalised registry key is a wildcard pattern."""
+    return any(character in WILDCARDS for character in key)
 
 
 async def async_get_registry(hass: HomeAssistant, entry_id: str) -> PlateRegistry:

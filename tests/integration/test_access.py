@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,8 @@ async def registry(hass: HomeAssistant) -> PlateRegistry:
     registry.async_set_pass("LATER12", "Liam", start=NOW + HOUR, end=NOW + 2 * HOUR, now=NOW)
     registry.async_add("NOP4321", "Nora", Category.VISITOR)
     registry.async_add("BAD6666", "Mallory", Category.BLOCKED)
-    registry.async_add("AB10CDE", "Eve")
-    registry.async_add("AB1OCDE", "Trudy", Category.BLOCKED)
+    registry.async_add("KLM456", "Eve")
+    registry.async_add("KLN4S7", "Trudy", Category.BLOCKED)  # 2.5 from Eve's plate
     return registry
 
 
@@ -142,15 +143,83 @@ async def test_blocked(registry: PlateRegistry) -> None:
 
 
 async def test_ambiguous_with_a_blocked_entry_is_blocked(registry: PlateRegistry) -> None:
-    decision = decide(registry, "AB10CDE")  # Eve's plate, one look-alike from Trudy's
+    # One real edit from Eve's plate, 1.5 from Trudy's: too close to both to tell them apart.
+    decision = decide(registry, "KLM457")
     assert decision.category is Category.BLOCKED
     assert not decision.access_granted
-    assert (decision.owner, decision.matched_plate) == ("Trudy", "AB1OCDE")
+    assert (decision.owner, decision.matched_plate) == ("Trudy", "KLN4S7")
     assert decision.match is MatchReason.AMBIGUOUS
     assert decision.reason == (
-        "Ambiguous read AB10CDE that could be the blocked plate AB1OCDE (Trudy): access denied"
+        "Ambiguous read KLM457 that could be the blocked plate KLN4S7 (Trudy): access denied"
     )
     assert "treated as the blocked car" in decision.decision
+
+
+async def test_a_swapped_read_of_a_blocked_plate_is_blocked(registry: PlateRegistry) -> None:
+    """Issue 13, item 10: FBZ9581 read at 0.999 for the blocked FZB9581 counted as unknown."""
+    registry.async_add("FZB9581", "Oscar", Category.BLOCKED)
+    decision = decide(registry, "FBZ9581")
+    assert decision.category is Category.BLOCKED
+    assert not decision.access_granted
+    assert (decision.owner, decision.matched_plate, decision.distance) == ("Oscar", "FZB9581", 1.0)
+    assert decision.reason == (
+        "The read FBZ9581 is within one character or one swap of the blocked plate FZB9581 "
+        "(Oscar), distance 1: access denied"
+    )
+    assert "treated as the blocked car" in decision.decision
+    for read in ("FZB958", "FZB95811", "FZB5981", "F2B958I"):  # deletion, insertion, swap, 2 x 0.5
+        assert decide(registry, read).category is Category.BLOCKED, read
+    assert decide(registry, "BFZ9851").category is Category.UNKNOWN  # two swaps: out of reach
+
+
+async def test_a_blocked_plate_wins_over_a_closer_entry(registry: PlateRegistry) -> None:
+    """A blocked car inside a resident fleet: the fleet minus one, and reads near it."""
+    registry.async_add("FLEET7", "Sacked driver", Category.BLOCKED)
+    assert decide(registry, "FLEET7").category is Category.BLOCKED  # exact beats the pattern
+    near = decide(registry, "FLEET8")  # a fleet plate, but one edit from the blocked one
+    assert near.category is Category.BLOCKED
+    assert not near.access_granted
+    assert "within one character or one swap of the blocked plate FLEET7" in near.reason
+    assert decide(registry, "FLEET42").access_granted  # out of reach: the fleet
+
+
+async def test_a_resident_inside_a_fleet_pattern_is_still_let_in(
+    registry: PlateRegistry,
+) -> None:
+    """Issue 13, item 1: `AYO*` beside Alice's AYO9034 made her an ambiguous unknown car."""
+    registry.async_add("AYO*", "AYO fleet")
+    alice = decide(registry, "AYO9034")
+    assert alice.category is Category.RESIDENT
+    assert alice.access_granted
+    assert (alice.owner, alice.matched_plate, alice.match) == (
+        "Alice",
+        "AYO9034",
+        MatchReason.EXACT,
+    )
+    fleet = decide(registry, "AYO1234")
+    assert (fleet.owner, fleet.access_granted, fleet.match) == (
+        "AYO fleet",
+        True,
+        MatchReason.WILDCARD,
+    )
+    registry.async_add("AZJ*", "AZJ fleet")
+    registry.async_add("AZJ69*", "AZJ69 fleet", Category.VISITOR)
+    assert decide(registry, "AZJ6912").owner == "AZJ69 fleet"  # the narrower pattern
+    assert decide(registry, "AZJ7012").owner == "AZJ fleet"
+
+
+async def test_a_blocked_pattern_wins_over_a_narrower_entry(hass: HomeAssistant) -> None:
+    """A registry written before the check: a blocked pattern still blocks what it matches."""
+    registry = await async_get_registry(hass, "old_registry")
+    registry.async_add("BAD9*", "Blocked fleet", Category.BLOCKED)
+    registry.async_add("BADX*", "Other fleet")
+    registry._plates["BAD9034"] = replace(registry.plates["BADX*"], plate="BAD9034")
+    registry._changed(save=False)
+    decision = classify(registry, "BAD9034", NOW)
+    assert decision.category is Category.BLOCKED
+    assert decision.reason == (
+        "The read BAD9034 matches the blocked pattern BAD9* (Blocked fleet): access denied"
+    )
 
 
 async def test_ambiguous_names_nobody(registry: PlateRegistry) -> None:

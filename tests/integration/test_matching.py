@@ -14,6 +14,7 @@ import pytest
 
 from custom_components.anpr import matching
 from custom_components.anpr.matching import (
+    BLOCKED_REACH,
     DEFAULT_LOOSE,
     DEFAULT_MARGIN,
     DEFAULT_STRICT,
@@ -27,6 +28,8 @@ from custom_components.anpr.matching import (
     match_plate,
     matches_pattern,
     normalize_plate,
+    pattern_contains,
+    patterns_overlap,
     plate_distance,
     validate_pattern,
 )
@@ -382,11 +385,161 @@ def test_wildcard_examples(pattern: str, read: str, expected: bool) -> None:
         assert result.reason == MatchReason.NO_MATCH
 
 
-def test_wildcard_and_plate_matching_the_same_read_are_ambiguous() -> None:
-    registry = [Candidate("FLEET*", "fleet"), Candidate("FLEET1", "alice")]
-    assert match_plate("FLEET1", registry).ambiguous
-    assert match_plate("FLEETI", registry).ambiguous  # 0.5 from alice: too close to tell
-    assert match_plate("FLEET2", registry).entry_key == "fleet"  # alice is a full edit behind
+def test_an_exact_plate_beats_a_pattern_that_matches_it() -> None:
+    """Issue 13, item 1: a fleet pattern must not lock out the resident whose plate it covers."""
+    registry = [Candidate("AYO*", "fleet"), Candidate("AYO9034", "alice")]
+    alice = match_plate("AYO9034", registry)
+    assert (alice.entry_key, alice.reason, alice.granted) == ("alice", MatchReason.EXACT, True)
+    assert [entry.key for entry in alice.contenders] == ["alice"]  # the fleet does not contend
+    # The read's own plate is a fleet plate 0.5 from Alice: still too close to tell apart.
+    assert match_plate("AYO9O34", registry).ambiguous
+    assert match_plate("AYO1234", registry).entry_key == "fleet"  # Alice is a full edit behind
+
+
+def test_a_narrower_pattern_beats_a_broader_one() -> None:
+    registry = [Candidate("AZJ*", "broad"), Candidate("AZJ69*", "narrow")]
+    narrow = match_plate("AZJ6912", registry)
+    assert (narrow.entry_key, narrow.reason, narrow.granted) == (
+        "narrow",
+        MatchReason.WILDCARD,
+        True,
+    )
+    assert match_plate("AZJ7012", registry).entry_key == "broad"
+    # A plate inside both patterns beats them both.
+    registry.append(Candidate("AZJ6900", "plate"))
+    assert match_plate("AZJ6900", registry).entry_key == "plate"
+
+
+def test_patterns_that_overlap_without_nesting_stay_ambiguous() -> None:
+    registry = [Candidate("AB?1*", "one"), Candidate("A?C1*", "two")]
+    result = match_plate("ABC1", registry)
+    assert result.ambiguous
+    assert {entry.key for entry in result.contenders} == {"one", "two"}
+    # Equivalent patterns are not narrower than each other either.
+    assert match_plate("ABC12", [Candidate("ABC?*", "x"), Candidate("ABC*?", "y")]).ambiguous
+
+
+@pytest.mark.parametrize(
+    ("broad", "narrow", "contains"),
+    [
+        ("AZJ*", "AZJ69*", True),
+        ("AZJ69*", "AZJ*", False),
+        ("AYO*", "AYO9034", True),
+        ("AYO9034", "AYO*", False),
+        ("A?C1*", "ABC1*", True),
+        ("ABC?*", "ABC*?", True),  # the same plates, written two ways
+        ("*123", "AB*123", True),
+        ("*123", "AB*12", False),
+        ("AB??CDE", "AB1?CDE", True),
+        ("AB??CDE", "AB*CDE", False),  # * may be empty or long
+    ],
+)
+def test_pattern_contains(broad: str, narrow: str, contains: bool) -> None:
+    assert pattern_contains(broad, narrow) is contains
+
+
+_SMALL_PATTERNS = st.lists(st.sampled_from(["A", "B", "1", "?", "*"]), min_size=1, max_size=5).map(
+    "".join
+)
+
+
+def _brute_force_plates() -> list[str]:
+    """Every plate of up to 6 characters over the patterns' letters and one other."""
+    return [
+        "".join(chars)
+        for length in range(1, 7)
+        for chars in itertools.product("AB1X", repeat=length)
+    ]
+
+
+_BRUTE = _brute_force_plates()
+
+
+@settings(max_examples=60, deadline=None)
+@given(_SMALL_PATTERNS, _SMALL_PATTERNS)
+def test_pattern_relations_agree_with_brute_force(a: str, b: str) -> None:
+    """Checked without the literal minimum: the relations are about the patterns' plates."""
+    matched_a = {plate for plate in _BRUTE if oracle_matches_raw(a, plate)}
+    matched_b = {plate for plate in _BRUTE if oracle_matches_raw(b, plate)}
+    common = matching._glob_witness(a, b, both=True)
+    outside = matching._glob_witness(a, b, both=False)
+    for witness, in_b in ((common, True), (outside, False)):
+        if witness is not None:
+            assert oracle_matches_raw(a, witness)
+            assert oracle_matches_raw(b, witness) is in_b
+    if shortest := min(matched_a & matched_b, key=len, default=None):
+        assert common is not None
+        assert len(common) <= len(shortest)
+    if shortest := min(matched_a - matched_b, key=len, default=None):
+        assert outside is not None
+        assert len(outside) <= len(shortest)
+
+
+def oracle_matches_raw(pattern: str, plate: str) -> bool:
+    """Wildcard semantics without validation: ? one character, * any run."""
+    regex = "".join("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, plate) is not None
+
+
+def test_patterns_overlap_names_a_plate_both_match() -> None:
+    assert patterns_overlap("AB?1*", "A?C1*") == "ABC1"
+    assert patterns_overlap("ABC*", "*XYZ") == "ABCXYZ"
+    assert patterns_overlap("ABC?", "ABD*") is None
+
+
+# --- blocked reach --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("read", "distance"),
+    [
+        ("FZB9581", 0.0),
+        ("FBZ9581", 1.0),  # issue 13, item 10: two letters swapped, read at 0.999
+        ("FZB5981", 1.0),  # two digits swapped
+        ("FZB958", 1.0),  # deletion
+        ("FZB95811", 1.0),  # insertion
+        ("FZB9582", 1.0),  # a real substitution
+        ("F2B958I", 1.0),  # two look-alikes
+        ("FZ89581", 0.5),  # one look-alike
+    ],
+)
+def test_a_read_one_edit_or_swap_from_a_blocked_plate_is_reported(
+    read: str, distance: float
+) -> None:
+    registry = [Candidate("FZB9581", "mallory", blocked=True)]
+    result = match_plate(read, registry)
+    assert [(entry.key, entry.distance) for entry in result.blocked] == [("mallory", distance)]
+    assert plate_distance(read, "FZB9581", transpositions=True) == distance <= BLOCKED_REACH
+
+
+@pytest.mark.parametrize("read", ["BFZ9851", "FBZ9582", "FZB95", "ZBF9581"])
+def test_a_read_beyond_the_blocked_reach_is_not_reported(read: str) -> None:
+    result = match_plate(read, [Candidate("FZB9581", "mallory", blocked=True)])
+    assert result.blocked == ()
+
+
+def test_the_blocked_reach_holds_whatever_else_the_read_matches() -> None:
+    registry = [
+        Candidate("AB12CDE", "alice"),
+        Candidate("AB12CDF", "mallory", blocked=True),
+        Candidate("FLEET*", "fleet", blocked=True),
+        Candidate("FLEET1", "frank"),
+    ]
+    alice = match_plate("AB12CDE", registry)
+    assert alice.entry_key == "alice"  # the matcher still names the closest entry ...
+    assert [entry.key for entry in alice.blocked] == ["mallory"]  # ... and reports the blocked
+    frank = match_plate("FLEET1", registry)
+    assert frank.entry_key == "frank"  # the narrower entry speaks for the read ...
+    assert [(entry.key, entry.wildcard) for entry in frank.blocked] == [("fleet", True)]
+    assert match_plate("ZZ99ZZZ", registry).blocked == ()
+    assert match_plate("AB12CDE", [Candidate("AB12CDF", "unblocked")]).blocked == ()
+
+
+def test_transpositions_count_only_when_asked() -> None:
+    assert plate_distance("AB12CDE", "BA12CDE") == 2.0
+    assert plate_distance("AB12CDE", "BA12CDE", transpositions=True) == 1.0
+    assert plate_distance("AB12CDE", "BA12CED", transpositions=True) == 2.0
+    assert plate_distance("AB", "AB", transpositions=True) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -473,6 +626,16 @@ def test_a_read_is_never_granted_beyond_the_strict_distance(
     assert result.read == normalize_plate(read)
     distances = {c.key: distance_to(c, read) for c in registry}
     within_loose = {key: d for key, d in distances.items() if d is not None and d <= DEFAULT_LOOSE}
+    # A pattern is no contender when a narrower entry matches the read exactly (item 1).
+    for candidate in registry:
+        if is_pattern(candidate.plate) and distances[candidate.key] == 0:
+            exact = [c for c in registry if c.key != candidate.key and distances[c.key] == 0]
+            if any(
+                pattern_contains(candidate.plate, other.plate)
+                and not pattern_contains(other.plate, candidate.plate)
+                for other in exact
+            ):
+                within_loose.pop(candidate.key, None)
 
     if result.granted:
         assert result.named

@@ -180,12 +180,82 @@ async def test_rejections_explain_themselves(hass: HomeAssistant, registry: Plat
 
 
 async def test_similar_plates_allowed_where_safe(registry: PlateRegistry) -> None:
-    """Blocked plates may sit next to others (near reads then count as blocked); patterns too."""
+    """Blocked plates may sit near others beyond their reach; plates inside patterns too."""
     registry.async_add("AB12CDE", "Alice")
-    registry.async_add("AB1ZCDE", "Mallory", Category.BLOCKED)
-    registry.async_add("AB12CD*", "Fleet")
+    registry.async_add("AB1ZCDX", "Mallory", Category.BLOCKED)  # 1.5 from Alice and Carol
+    registry.async_add("AB12CD*", "Fleet")  # Alice's plate inside it: hers beats the pattern
     registry.async_add("AB12CDF", "Carol")  # one real edit: reads tell these apart
-    assert len(registry.plates) == 4
+    registry.async_add("AB12C*", "Wider fleet")  # the first fleet lies inside it
+    registry.async_add("AB12C9Z", "Sacked driver", Category.BLOCKED)  # the fleet minus one
+    registry.async_add("AB12CQ*", "Blocked part", Category.BLOCKED)  # a blocked part of it
+    assert len(registry.plates) == 7
+
+
+RES, VIS, BLK = Category.RESIDENT, Category.VISITOR, Category.BLOCKED
+
+
+@pytest.mark.parametrize(
+    ("existing", "new", "key"),
+    [
+        (("AB?1*", RES), ("A?C1*", VIS), "patterns_overlap"),
+        (("ABC?*", RES), ("ABC*?", RES), "patterns_overlap"),
+        (("AB12CDE", RES), ("AB12CED", BLK), "blocks_registered"),
+        (("AB12CDE", VIS), ("AB12CDF", BLK), "blocks_registered"),
+        (("AB12CDE", RES), ("AB12*", BLK), "blocks_registered"),
+        (("AB12C*", RES), ("AB12*", BLK), "blocks_registered"),
+        (("AB12CDF", BLK), ("AB12CDE", RES), "always_blocked"),
+        (("AB12CED", BLK), ("AB12CDE", VIS), "always_blocked"),
+        (("AB12*", BLK), ("AB12CDE", VIS), "always_blocked"),
+        (("AB12*", BLK), ("AB12C*", RES), "always_blocked"),
+    ],
+)
+async def test_entries_that_could_not_be_told_apart_or_would_be_locked_out_are_refused(
+    registry: PlateRegistry,
+    existing: tuple[str, Category],
+    new: tuple[str, Category],
+    key: str,
+) -> None:
+    """Issue 13, items 1 and 10: nothing in the registry may silently lock another entry out."""
+    registry.async_add(existing[0], "First", existing[1])
+    with pytest.raises(RegistryError) as info:
+        registry.async_add(new[0], "Second", new[1])
+    assert error_of(info) == (key, "plate")
+    assert list(registry.plates) == [existing[0]]
+    # Editing another entry into the same conflict is refused as well.
+    registry.async_add("ZZ99ZZZ", "Third", new[1])
+    with pytest.raises(RegistryError) as info:
+        registry.async_update(
+            "ZZ99ZZZ",
+            new_plate=new[0],
+            name="Third",
+            category=new[1],
+            notes=None,
+            valid_from=None,
+            valid_until=None,
+            entries_left=None,
+        )
+    assert error_of(info) == (key, "plate")
+
+
+async def test_overlap_and_lockout_errors_name_the_other_entry(registry: PlateRegistry) -> None:
+    registry.async_add("AB?1*", "Acme", Category.RESIDENT)
+    with pytest.raises(RegistryError) as info:
+        registry.async_add("a?c1*", "Bolt")
+    assert info.value.translation_placeholders == {
+        "plate": "A?C1*",
+        "other": "AB?1*",
+        "name": "Acme",
+        "example": "ABC1",
+    }
+    registry.async_add("FZB9581", "Oscar", Category.BLOCKED)
+    with pytest.raises(RegistryError) as info:
+        registry.async_add("FBZ9581", "Alice")
+    assert info.value.translation_placeholders == {
+        "plate": "FBZ9581",
+        "other": "FZB9581",
+        "name": "Oscar",
+        "category": "blocked",
+    }
 
 
 # --- changing and removing -----------------------------------------------------------------

@@ -118,6 +118,49 @@ async def test_errors_are_translated(hass: HomeAssistant) -> None:
 
 
 @pytest.mark.usefixtures("loaded_entry")
+async def test_a_fleet_pattern_does_not_lock_out_a_resident(hass: HomeAssistant) -> None:
+    """Issue 13, item 1, as it was found: `AYO*` beside Alice's plate denied her car."""
+    await call(hass, "add_plate", plate="AYO9034", name="Alice")
+    await call(hass, "add_plate", plate="AYO*", name="AYO fleet")
+    response = await call(hass, "scan", entity_id=CAMERA)  # the camera shows AYO9034
+    plate = response["plates"][0]
+    assert (plate["plate"], plate["category"], plate["owner"]) == ("AYO9034", "resident", "Alice")
+    await call(hass, "add_plate", plate="AZJ*", name="AZJ fleet")
+    await call(hass, "add_plate", plate="AZJ69*", name="AZJ69 fleet")  # nested: fine
+    error = await invalid(hass, "add_plate", plate="AY?9*", name="Overlap")
+    assert error.translation_key == "patterns_overlap"
+    assert str(error) == (
+        "The pattern AY?9* overlaps AYO* (AYO fleet): both match AYO9, and neither lies inside "
+        "the other, so nobody could tell whose car that is. Make one pattern narrower than the "
+        "other (a pattern inside another speaks for its plates), or change it"
+    )
+
+
+@pytest.mark.usefixtures("loaded_entry")
+async def test_a_blocked_plate_that_would_lock_out_a_resident_is_refused(
+    hass: HomeAssistant,
+) -> None:
+    await call(hass, "add_plate", plate="AYO9034", name="Alice")
+    error = await invalid(hass, "add_plate", plate="AYO9043", name="Mallory", category="blocked")
+    assert error.translation_key == "blocks_registered"
+    assert str(error) == (
+        "Blocking AYO9043 would lock out AYO9034 (Alice, resident): a read within one "
+        "character or one swap of a blocked plate, or matched by a blocked pattern, counts as "
+        "blocked, and every read of AYO9034 would. Remove or change AYO9034 first if that is "
+        "really meant"
+    )
+    await call(hass, "add_plate", plate="FZB9581", name="Mallory", category="blocked")
+    error = await invalid(hass, "add_plate", plate="FBZ9581", name="Bob")
+    assert error.translation_key == "always_blocked"
+    assert str(error) == (
+        "FBZ9581 would always count as blocked, because of the blocked entry FZB9581 "
+        "(Mallory): a read within one character or one swap of a blocked plate, or matched by "
+        "a blocked pattern, counts as blocked. Remove or change FZB9581 first if FBZ9581 "
+        "should be let in"
+    )
+
+
+@pytest.mark.usefixtures("loaded_entry")
 async def test_schema_errors(hass: HomeAssistant) -> None:
     with pytest.raises(vol.Invalid):
         await call(hass, "add_plate", plate="AYO9034", name="Alice", category="friend")
