@@ -19,9 +19,11 @@ open. The gate opens only if all of these hold:
    cooldown is the gate's cooldown too.
 
 Otherwise the action refuses with a translated error that says which check failed (and, for
-a denial, the decision's reason). `force: true` is for a person at the gate: it skips the
-checks, opens anyway and is recorded as forced (bus event, logbook, history), with what the
-checks would have said. When a visitor's pass opens the gate, one of its entries is used.
+a denial, the decision's reason). `force: true` is for a person at the gate: it skips every
+one of these checks (the service may be down, the scan failed, the car unknown or blocked),
+opens any configured gate that is there and available, logs a warning that the checks were
+skipped, and is recorded as forced (bus event, logbook, history) with what the checks would
+have said. When a visitor's pass opens the gate, one of its entries is used.
 """
 
 from __future__ import annotations
@@ -114,7 +116,15 @@ class GateController:
             else None
         )
         refusal = self._refusal(plate, detection, classification, now)
-        if refusal is not None and not force:
+        if force:
+            # Said at warning level on purpose: nothing of the above protected this opening.
+            LOGGER.warning(
+                "Opening %s for %s by force: every check was skipped (%s)",
+                gate,
+                self.camera,
+                f"they said: {refusal}" if refusal is not None else "they would have passed",
+            )
+        elif refusal is not None:
             LOGGER.info("Not opening %s for %s: %s", gate, self.camera, refusal)
             raise refusal
 
@@ -192,7 +202,7 @@ class GateController:
                 translation_placeholders={"camera": self.camera, "gate": gate},
             )
         if state.state == STATE_UNAVAILABLE:
-            raise HomeAssistantError(
+            raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="gate_unavailable",
                 translation_placeholders={"gate": gate},
@@ -236,18 +246,22 @@ class GateController:
         detection: Detection | None,
         classification: Classification | None,
         now: datetime,
-    ) -> HomeAssistantError | None:
-        """Return why the gate must stay shut, or None when it may open."""
+    ) -> ServiceValidationError | None:
+        """Return why the gate must stay shut, or None when it may open.
+
+        Every refusal is expected and fully explained, hence a `ServiceValidationError`: Home
+        Assistant logs one line for it, not a traceback (see `watcher.ScanError`).
+        """
         camera = self.camera
         coordinator = self.entry.runtime_data.coordinator
         if not coordinator.last_update_success:
-            return HomeAssistantError(
+            return ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="gate_service_unavailable",
                 translation_placeholders={"camera": camera},
             )
         if (error := self.watcher.last_error) is not None:
-            return HomeAssistantError(
+            return ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="gate_scan_failed",
                 translation_placeholders={"camera": camera, "error": str(error)},

@@ -202,7 +202,7 @@ async def _async_scan(call: ServiceCall) -> ServiceResponse:
     """Run one burst on a watched camera and return the plates it read."""
     camera: str = call.data[ATTR_ENTITY_ID]
     watcher = _watcher_for(call.hass, camera)
-    result = await watcher.async_scan()  # ScanError is a translated HomeAssistantError
+    result = await watcher.async_scan()  # ScanError: a translated ServiceValidationError
     if not call.return_response:
         return None
     plates: list[JsonValueType] = [

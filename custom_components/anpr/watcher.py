@@ -51,7 +51,7 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import (
     async_call_later,
@@ -111,8 +111,14 @@ _VISIT_IDS = count(1)
 """Visit ids, unique for the whole run (across reloads): the history and the gate key by them."""
 
 
-class ScanError(HomeAssistantError):
-    """A burst failed (too few frames read, the service down or busy...); says why, translated."""
+class ScanError(ServiceValidationError):
+    """A burst failed (too few frames read, the service down or busy...); says why, translated.
+
+    A `ServiceValidationError`: each is an expected refusal that says all there is to say, so
+    Home Assistant logs one line for it, where a plain `HomeAssistantError` is logged as an
+    "Unexpected exception" with a traceback (websocket calls from the UI, 2025.4). Anything
+    really unexpected is logged with its traceback where it happens (`async_scan`).
+    """
 
 
 def retry_delay(attempt: int, err: AnprError) -> float:

@@ -302,7 +302,7 @@ async def test_refuses_when_the_service_is_down(
     anpr_service.down = True
     await loaded_entry.runtime_data.coordinator.async_refresh()
     error = await refused(hass)
-    assert not isinstance(error, ServiceValidationError)
+    assert isinstance(error, ServiceValidationError)  # an expected refusal: one log line
     assert error.translation_key == "gate_service_unavailable"
     assert gate_calls == []
 
