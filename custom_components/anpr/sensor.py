@@ -1,14 +1,22 @@
-"""Sensors of a watched camera: the last plate read and how the last scan went."""
+"""Sensors of a watched camera: the last plate read and how the last scan went.
+
+They survive a reload of the entry (options changed, reauthentication) and a restart of Home
+Assistant: until the camera's next scan or read, each shows what it showed before, with its
+attributes, from Home Assistant's restore state (`RestoreSensor`, plus the attributes in the
+extra stored data). Only the entities remember: the watcher starts empty, so nothing restored
+can open a gate or count as a present vehicle.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
-    SensorEntity,
     SensorEntityDescription,
+    SensorExtraStoredData,
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfTime
@@ -103,17 +111,62 @@ async def async_setup_entry(
     )
 
 
-class AnprCameraSensor(AnprCameraEntity, SensorEntity):
-    """A sensor of a watched camera."""
+@dataclass
+class AnprSensorExtraStoredData(SensorExtraStoredData):
+    """What a camera sensor restores: its value, and the attributes that go with it."""
+
+    attributes: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the data to store (JSON-compatible: the attributes already are)."""
+        return {**super().as_dict(), "attributes": self.attributes}
+
+    @classmethod
+    def from_dict(cls, restored: dict[str, Any]) -> Self | None:
+        """Rebuild the stored data; None when it is not a sensor's."""
+        if (sensor := SensorExtraStoredData.from_dict(restored)) is None:
+            return None
+        attributes = restored.get("attributes")
+        return cls(
+            sensor.native_value,
+            sensor.native_unit_of_measurement,
+            dict(attributes) if isinstance(attributes, dict) else None,
+        )
+
+
+class AnprCameraSensor(AnprCameraEntity, RestoreSensor):
+    """A sensor of a watched camera; shows its restored state until the watcher has news."""
 
     entity_description: AnprSensorEntityDescription
+    _restored: AnprSensorExtraStoredData | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Restore what the sensor showed before the reload or restart."""
+        await super().async_added_to_hass()
+        if (extra := await self.async_get_last_extra_data()) is not None:
+            self._restored = AnprSensorExtraStoredData.from_dict(extra.as_dict())
 
     @property
     def native_value(self) -> StateType | datetime:
-        """Return the state."""
-        return self.entity_description.value_fn(self.watcher)
+        """Return the state: the watcher's, else the restored one."""
+        value = self.entity_description.value_fn(self.watcher)
+        if value is None and self._restored is not None:
+            return self._restored.native_value  # type: ignore[return-value]
+        return value
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Return the details of the state."""
+        """Return the details of the state, restored with it while the watcher has none."""
+        if self.entity_description.value_fn(self.watcher) is None and self._restored is not None:
+            return self._restored.attributes
         return self.entity_description.attributes_fn(self.watcher)
+
+    @property
+    def extra_restore_state_data(self) -> AnprSensorExtraStoredData:
+        """Return what to restore: the value and its attributes."""
+        attributes = self.extra_state_attributes
+        return AnprSensorExtraStoredData(
+            self.native_value,
+            self.native_unit_of_measurement,
+            dict(attributes) if attributes is not None else None,
+        )
