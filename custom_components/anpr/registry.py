@@ -632,7 +632,8 @@ def _check_pair(key: str, category: Category, other: RegisteredPlate) -> None:
 
     * Two patterns that overlap must lie one inside the other: the narrower one then speaks
       for the plates both match (the matcher's rule); otherwise nobody could say whose car a
-      plate both match is, and reads of it would be ambiguous.
+      plate both match is, and reads of it would be ambiguous. A blocked pattern may
+      overlap any other: it wins wherever it matches (a fleet minus some cars).
     * A blocked entry wins over everything within its reach (`matching.BLOCKED_REACH`: one
       real edit or one swap from a blocked plate, any plate a blocked pattern matches). An
       entry that would therefore always count as blocked is refused, both ways round, so a
@@ -642,6 +643,7 @@ def _check_pair(key: str, category: Category, other: RegisteredPlate) -> None:
     if (
         key_is_pattern(key)
         and other.is_pattern
+        and Category.BLOCKED not in (category, other.category)
         and (example := patterns_overlap(key, other.plate))
         and pattern_contains(key, other.plate) == pattern_contains(other.plate, key)
     ):
@@ -664,19 +666,23 @@ def _check_pair(key: str, category: Category, other: RegisteredPlate) -> None:
         locked_out = not key_is_pattern(welcome) and (
             plate_distance(blocked, welcome, transpositions=True) <= BLOCKED_REACH
         )
-    if locked_out:
+    if not locked_out:
+        return
+    placeholders = {
+        "plate": key,
+        "other": other.plate,
+        "name": other.name,
+        "category": other.category.value,
+    }
+    if category is Category.BLOCKED:
         raise RegistryError(
-            translation_key=(
-                "blocks_registered" if category is Category.BLOCKED else "always_blocked"
-            ),
-            translation_placeholders={
-                "plate": key,
-                "other": other.plate,
-                "name": other.name,
-                "category": other.category.value,
-            },
+            translation_key="blocks_registered",
+            translation_placeholders=placeholders,
             field="plate",
         )
+    raise RegistryError(
+        translation_key="always_blocked", translation_placeholders=placeholders, field="plate"
+    )
 
 
 def key_is_pattern(key: str) -> bool:

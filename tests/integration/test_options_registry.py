@@ -158,6 +158,11 @@ async def test_add_visitor_with_a_pass(
                 "least 3 so that it cannot match almost every car",
             },
         ),
+        (
+            {"plate": "AYO903?", "name": "Bob", "category": "blocked"},
+            {"plate": "blocks_registered"},
+            {"plate": "AYO903?", "other": "AYO9034", "name": "Alice", "category": "resident"},
+        ),
         ({"plate": "XYZ9876", "name": " "}, {"name": "empty_name"}, {}),
         (
             {"plate": "XYZ9876", "name": "Bob", "valid_until": FAR_FUTURE},

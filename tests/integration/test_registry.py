@@ -188,7 +188,9 @@ async def test_similar_plates_allowed_where_safe(registry: PlateRegistry) -> Non
     registry.async_add("AB12C*", "Wider fleet")  # the first fleet lies inside it
     registry.async_add("AB12C9Z", "Sacked driver", Category.BLOCKED)  # the fleet minus one
     registry.async_add("AB12CQ*", "Blocked part", Category.BLOCKED)  # a blocked part of it
-    assert len(registry.plates) == 7
+    registry.async_add("QQ?1*", "Gang", Category.BLOCKED)
+    registry.async_add("Q?X1*", "Other gang", Category.BLOCKED)  # both blocked: may overlap
+    assert len(registry.plates) == 9
 
 
 RES, VIS, BLK = Category.RESIDENT, Category.VISITOR, Category.BLOCKED
