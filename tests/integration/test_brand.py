@@ -26,7 +26,8 @@ ALLOWED = {
     for kind in ("icon", "logo")
     for scale in ("", "@2x")
 }
-SHIPPED = {"icon.png", "icon@2x.png", "logo.png", "logo@2x.png", "dark_logo.png", "dark_logo@2x.png"}
+# The icon reads on dark backgrounds as it is; the logo's wordmark needs a light ink there.
+SHIPPED = ALLOWED - {"dark_icon.png", "dark_icon@2x.png"}
 
 
 def rgba(path: Path) -> Image.Image:
