@@ -303,3 +303,51 @@ STRINGS_SCHEMA = vol.Schema(
         vol.Optional("common"): vol.Schema({cv.slug: TEXT}),
     }
 )
+
+# --- quality_scale.py ----------------------------------------------------------------------
+
+QUALITY_SCALE_RULES: dict[str, list[str]] = {
+    "bronze": [
+        "action-setup", "appropriate-polling", "brands", "common-modules", "config-flow",
+        "config-flow-test-coverage", "dependency-transparency", "docs-actions",
+        "docs-conditions", "docs-high-level-description", "docs-installation-instructions",
+        "docs-removal-instructions", "docs-triggers", "entity-event-setup", "entity-unique-id",
+        "has-entity-name", "runtime-data", "test-before-configure", "test-before-setup",
+        "unique-config-entry",
+    ],
+    "silver": [
+        "action-exceptions", "config-entry-unloading", "docs-configuration-parameters",
+        "docs-installation-parameters", "entity-unavailable", "integration-owner",
+        "log-when-unavailable", "parallel-updates", "reauthentication-flow", "test-coverage",
+    ],
+    "gold": [
+        "devices", "diagnostics", "discovery", "discovery-update-info", "docs-data-update",
+        "docs-examples", "docs-known-limitations", "docs-supported-devices",
+        "docs-supported-functions", "docs-troubleshooting", "docs-use-cases", "dynamic-devices",
+        "entity-category", "entity-device-class", "entity-disabled-by-default",
+        "entity-translations", "exception-translations", "icon-translations",
+        "reconfiguration-flow", "repair-issues", "stale-devices",
+    ],
+    "platinum": ["async-dependency", "inject-websession", "strict-typing"],
+}  # fmt: skip
+ALL_RULES = [rule for rules in QUALITY_SCALE_RULES.values() for rule in rules]
+
+QUALITY_SCALE_SCHEMA = vol.Schema(
+    {
+        vol.Required("rules"): vol.Schema(
+            {
+                vol.Optional(rule): vol.Any(
+                    vol.In(["todo", "done"]),
+                    vol.Schema(
+                        {
+                            vol.Required("status"): vol.In(["todo", "done"]),
+                            vol.Required("comment"): str,
+                        }
+                    ),
+                    vol.Schema({vol.Required("status"): "exempt", vol.Required("comment"): str}),
+                )
+                for rule in ALL_RULES
+            }
+        )
+    }
+)
