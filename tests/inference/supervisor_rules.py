@@ -1,11 +1,12 @@
 """The Supervisor's validation rules for an add-on's files, restated for the tests.
 
 From home-assistant/supervisor (`supervisor/apps/validate.py`, `apps/options.py`,
-`validate.py` and `const.py` as of Supervisor 2026.08): the keys an add-on's `config.yaml`,
-`build.yaml` and `translations/*.yaml` may hold and what each accepts. Stricter than the
-Supervisor in two ways, to catch the mistakes it lets through quietly: a key it does not know
-is an error here (it drops such keys without a word, so a typo silently loses a setting), and
-what it only warns about (deprecated architectures, map types and fields) is not accepted.
+`validate.py`, `const.py` and `store/validate.py` as of Supervisor 2026.08): the keys an
+add-on's `config.yaml`, `build.yaml` and `translations/*.yaml`, and its repository's
+`repository.yaml`, may hold and what each accepts. Stricter than the Supervisor in two ways,
+to catch the mistakes it lets through quietly: a key it does not know is an error here (it
+drops such keys without a word, so a typo silently loses a setting), and what it only warns
+about (deprecated architectures, map types and fields) is not accepted.
 """
 
 from __future__ import annotations
@@ -199,3 +200,14 @@ def option_validator(element: str) -> Any:
     if kind == "port":
         return network_port
     return vol.All(str, vol.Length(min=1))
+
+
+# supervisor/store/validate.py: the add-on repository's repository.yaml
+REPOSITORY_SCHEMA = vol.Schema(
+    {
+        vol.Required("name"): str,
+        vol.Optional("url"): vol.Url(),
+        vol.Optional("maintainer"): str,
+    },
+    extra=vol.PREVENT_EXTRA,
+)

@@ -14,7 +14,13 @@ import pytest
 import voluptuous as vol
 import yaml
 
-from .supervisor_rules import BUILD_SCHEMA, CONFIG_SCHEMA, TRANSLATIONS_SCHEMA, option_validator
+from .supervisor_rules import (
+    BUILD_SCHEMA,
+    CONFIG_SCHEMA,
+    REPOSITORY_SCHEMA,
+    TRANSLATIONS_SCHEMA,
+    option_validator,
+)
 
 ADDON = Path(__file__).resolve().parents[2] / "inference_addon"
 
@@ -36,6 +42,10 @@ def test_config_passes_the_supervisor_schema(config: dict[str, Any]) -> None:
 
 def test_build_passes_the_supervisor_schema() -> None:
     BUILD_SCHEMA(load(ADDON / "build.yaml"))
+
+
+def test_repository_passes_the_supervisor_schema() -> None:
+    REPOSITORY_SCHEMA(load(ADDON.parent / "repository.yaml"))
 
 
 def test_translations_pass_the_supervisor_schema() -> None:
