@@ -1,9 +1,10 @@
-"""Home Assistant's hassfest checks of manifest.json, services.yaml and translations, restated.
+"""Home Assistant's hassfest checks of an integration's metadata files, restated.
 
 hassfest lives in Home Assistant core's `script/` folder, which the `homeassistant` wheel does
 not ship, so it can't be imported here. These schemas restate its rules as of late 2026
-(`script/hassfest/manifest.py`, `services.py`, `translations.py`), built from the same
-helpers of the installed Home Assistant (`config_validation`, `selector`, `service`). Where
+(`script/hassfest/manifest.py`, `services.py`, `translations.py`, `icons.py` and
+`quality_scale.py`), built from the same helpers of the installed Home Assistant
+(`config_validation`, `selector`, `service`). Where
 hassfest is lenient with custom integrations (names and descriptions may sit in
 services.yaml), the core rule is applied: every text comes from the translations.
 """
@@ -303,6 +304,40 @@ STRINGS_SCHEMA = vol.Schema(
         vol.Optional("common"): vol.Schema({cv.slug: TEXT}),
     }
 )
+
+# --- icons.py ------------------------------------------------------------------------------
+
+
+def icon(value: Any) -> str:
+    """Accept a Material Design Icons name: `mdi:...`."""
+    text: str = cv.string_with_no_html(value)
+    if not text.startswith("mdi:"):
+        raise vol.Invalid("icons come from Material Design Icons and start with `mdi:`")
+    return text
+
+
+_STATE_ICONS = _keyed(icon)
+ICONS_SCHEMA = vol.Schema(
+    {
+        vol.Optional("services"): _keyed(
+            vol.Any(icon, {vol.Required("service"): icon, vol.Optional("sections"): _STATE_ICONS})
+        ),
+        vol.Required("entity"): _keyed(
+            _keyed(
+                {
+                    vol.Optional("default"): icon,
+                    vol.Optional("state"): _STATE_ICONS,
+                    vol.Optional("range"): {vol.Coerce(float): icon},
+                    vol.Optional("state_attributes"): _keyed(
+                        {vol.Optional("default"): icon, vol.Optional("state"): _STATE_ICONS}
+                    ),
+                }
+            ),
+            keys=cv.slug,
+        ),
+    }
+)
+
 
 # --- quality_scale.py ----------------------------------------------------------------------
 

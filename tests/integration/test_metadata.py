@@ -23,6 +23,7 @@ from custom_components.anpr.const import Category
 
 from .hassfest_rules import (
     CUSTOM_MANIFEST_SCHEMA,
+    ICONS_SCHEMA,
     SERVICES_SCHEMA,
     STRINGS_SCHEMA,
     manifest_keys_sorted,
@@ -116,6 +117,10 @@ def test_services_pass_hassfest(strings: dict[str, Any]) -> None:
 
 def test_translations_pass_hassfest(strings: dict[str, Any]) -> None:
     STRINGS_SCHEMA(strings)
+
+
+def test_icons_pass_hassfest() -> None:
+    ICONS_SCHEMA(load("icons.json"))
 
 
 @pytest.mark.parametrize(
