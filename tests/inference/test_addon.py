@@ -23,18 +23,11 @@ from anpr_inference.config import DEFAULT_PORT, FIELD_NAMES, MODEL_SOURCES, Serv
 from anpr_inference.formats import REGIONS
 from anpr_inference.models import hub_detector_models, hub_ocr_models
 
+from .supervisor_rules import RE_SCHEMA_ELEMENT
+
 REPO = Path(__file__).resolve().parents[2]
 ADDON = REPO / "inference_addon"
 S6 = ADDON / "rootfs" / "etc" / "s6-overlay" / "s6-rc.d"
-
-# The option types the Supervisor understands (developers.home-assistant.io, "App
-# configuration" > "Options / Schema"), optionally followed by `?` for "may be unset".
-_NUM = r"-?\d*\.?\d+"
-SCHEMA_ELEMENT = re.compile(
-    r"^(?:bool|email|url|port|password|device(?:\(subsystem=[a-z]+\))?"
-    r"|str(?:\(\d*,\d*\))?|int(?:\(-?\d*,-?\d*\))?"
-    rf"|float(?:\(({_NUM})?,({_NUM})?\))?|match\(.+\)|list\([^|()]+(?:\|[^|()]+)*\))\??$"
-)
 
 
 def load_yaml(path: Path) -> Any:
@@ -99,7 +92,7 @@ def test_every_option_has_a_schema_entry_and_service_setting(
     assert set(schema) <= FIELD_NAMES, sorted(set(schema) - FIELD_NAMES)
     for key, element in schema.items():
         assert isinstance(element, str), key
-        assert SCHEMA_ELEMENT.match(element), f"{key}: {element!r} is not a Supervisor type"
+        assert RE_SCHEMA_ELEMENT.match(element), f"{key}: {element!r} is not a Supervisor type"
         # An option with a default is required; the optional ones must have none.
         assert element.endswith("?") == (key not in options), key
 

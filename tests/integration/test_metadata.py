@@ -1,8 +1,9 @@
 """The integration's metadata files agree with each other and with the code.
 
-Home Assistant's own hassfest does not run on custom integrations' tests, so the checks that
-matter most to users (every message has a text, every step a title, every entity a name and an
-icon) are made here.
+Home Assistant's own hassfest does not run on custom integrations' tests, so its checks of
+manifest.json, services.yaml and the translations run here (restated in hassfest_rules.py),
+with the ones that matter most to users (every message has a text, every step a title, every
+entity a name and an icon).
 """
 
 from __future__ import annotations
@@ -13,10 +14,20 @@ import re
 from typing import Any
 
 import pytest
+import voluptuous as vol
 import yaml
 
+from anpr_inference.openapi import build_openapi
 from custom_components.anpr.binary_sensor import PRESENCE_SENSORS
 from custom_components.anpr.const import Category
+
+from .hassfest_rules import (
+    CUSTOM_MANIFEST_SCHEMA,
+    ICONS_SCHEMA,
+    SERVICES_SCHEMA,
+    STRINGS_SCHEMA,
+    manifest_keys_sorted,
+)
 
 PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / "anpr"
 
@@ -37,10 +48,9 @@ def strings() -> dict[str, Any]:
 
 def test_manifest() -> None:
     manifest = load("manifest.json")
-    keys = list(manifest)
-    assert keys[:2] == ["domain", "name"]
-    assert keys[2:] == sorted(keys[2:]), "hassfest wants the other keys sorted"
-    assert manifest["domain"] == "anpr"
+    CUSTOM_MANIFEST_SCHEMA(manifest)
+    assert manifest_keys_sorted(list(manifest)), "hassfest: domain, name, then alphabetical"
+    assert manifest["domain"] == PACKAGE.name == "anpr"
     assert manifest["config_flow"] is True
     assert manifest["iot_class"] in {"local_polling", "local_push"}
     assert manifest["requirements"] == []
@@ -95,3 +105,60 @@ def test_services_are_described(strings: dict[str, Any]) -> None:
     assert set(services) == set(strings["services"]) == set(load("icons.json")["services"])
     for name, service in services.items():
         assert set(service["fields"]) == set(strings["services"][name]["fields"])
+
+
+def test_services_pass_hassfest(strings: dict[str, Any]) -> None:
+    services = SERVICES_SCHEMA(load("services.yaml"))
+    for service in services.values():
+        for field in service.get("fields", {}).values():
+            key = field.get("selector", {}).get("select", {}).get("translation_key")
+            assert key is None or key in strings["selector"], key
+
+
+def test_translations_pass_hassfest(strings: dict[str, Any]) -> None:
+    STRINGS_SCHEMA(strings)
+
+
+def test_icons_pass_hassfest() -> None:
+    ICONS_SCHEMA(load("icons.json"))
+
+
+@pytest.mark.parametrize(
+    ("section", "change"),
+    [
+        ("exceptions", {"bad": {"message": "Trailing space "}}),
+        ("exceptions", {"bad": {"message": "See https://example.com/help"}}),
+        ("exceptions", {"bad": {"message": "Quoted '{plate}' placeholder"}}),
+        ("exceptions", {"bad": {"message": "<b>HTML</b>"}}),
+        ("selector", {"Bad-Key": {"options": {"a": "A"}}}),
+        ("unknown_section", {"a": "b"}),
+    ],
+)
+def test_the_translation_rules_catch_mistakes(
+    strings: dict[str, Any], section: str, change: dict[str, Any]
+) -> None:
+    with pytest.raises(vol.Invalid):
+        STRINGS_SCHEMA({**strings, section: {**strings.get(section, {}), **change}})
+
+
+def test_versions_follow_the_scheme() -> None:
+    """The integration and the add-on are versioned apart; the HTTP API's path joins them.
+
+    The rule (README, "Versions"): any integration release works with any service release
+    that serves the API version in the integration's paths (`/v1`), so the integration may
+    call only what the service documents under that version.
+    """
+    assert re.fullmatch(r"\d+\.\d+\.\d+", load("manifest.json")["version"])
+    source = (PACKAGE / "api.py").read_text(encoding="utf-8")
+    called = set(re.findall(r'"(/v\d+/[a-z_.]+)"', source))
+    assert called == {"/v1/health", "/v1/recognize", "/v1/openapi.json"}
+    documented = build_openapi(
+        version="0",
+        regions=["us"],
+        auth_required=True,
+        max_body_bytes=1,
+        max_pixels=1,
+        default_region=None,
+        default_min_confidence=0.5,
+    )["paths"]
+    assert called <= set(documented)
