@@ -95,8 +95,18 @@ async def async_setup_entry(
 # --- text to plate ------------------------------------------------------------------------
 
 
-def _has_digit(text: str) -> bool:
-    return any(character.isdigit() for character in text)
+def _in_brackets(text: str, current: str | None) -> bool:
+    """Whether bracketed text is taken for a plate: it has a digit, or is the pass's plate.
+
+    Letters alone in brackets are a remark ("Grandma (mum's mum)"), except when they are the
+    plate of the pass being edited: its own summary, "Gran (GRANDMA)", must read back.
+    """
+    if any(character.isdigit() for character in text):
+        return True
+    try:
+        return normalise_plate_input(text) == current
+    except ServiceValidationError:
+        return False
 
 
 def _bare_plate(word: str) -> bool:
@@ -112,11 +122,11 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(_SEPARATORS)
 
 
-def _plate_in_summary(summary: str) -> tuple[str, str] | None:
+def _plate_in_summary(summary: str, current: str | None) -> tuple[str, str] | None:
     """Return the plate and the rest (the name) of a summary, or None."""
-    # The last bracket with a digit: the calendar writes the plate last, after the name.
+    # The last bracket with a plate: the calendar writes the plate last, after the name.
     for match in reversed(list(_PARENTHESISED.finditer(summary))):
-        if _has_digit(match.group(1)):
+        if _in_brackets(match.group(1), current):
             return match.group(1), summary[: match.start()] + summary[match.end() :]
     words = _PARENTHESISED.sub(" ", summary).split()
     if words and _bare_plate(words[-1]):
@@ -136,13 +146,16 @@ def _plate_in_description(description: str) -> str | None:
     return None
 
 
-def parse_plate(summary: str, description: str | None) -> tuple[str, str]:
+def parse_plate(
+    summary: str, description: str | None, current: str | None = None
+) -> tuple[str, str]:
     """Return the normalised plate and the visitor's name written in an event.
 
     Understood, in this order:
 
     * a plate in brackets in the summary, spaces and dashes allowed, with at least one
-      digit: "Grandma (XY-98 ZZZ)"; the rest of the summary is the name;
+      digit: "Grandma (XY-98 ZZZ)"; the rest of the summary is the name; when an event is
+      edited, its pass's plate (`current`) in brackets too, whatever it is made of;
     * the summary's last word, when it has letters and digits: "Grandma XY98ZZZ", or the
       plate alone, "XY98ZZZ" (then the plate is the name too);
     * in the description, a line "Plate: XY98 ZZZ" (any plate, letters-only too) or a line
@@ -151,7 +164,7 @@ def parse_plate(summary: str, description: str | None) -> tuple[str, str]:
     Raises a translated `ServiceValidationError` when there is no plate, and the registry's
     own error when the plate is invalid (too long, say).
     """
-    found = _plate_in_summary(summary)
+    found = _plate_in_summary(summary, current)
     if found is None and description and (written := _plate_in_description(description)):
         found = written, summary
     if found is None:
@@ -357,7 +370,7 @@ class AnprVisitorPassCalendar(AnprServiceEntity, CalendarEntity):
         self._refuse_recurrence(recurrence_id, recurrence_range, event.get(EVENT_RRULE))
         entry = self._find(uid)
         description = event.get(EVENT_DESCRIPTION)
-        plate, name = parse_plate(event[EVENT_SUMMARY], description)
+        plate, name = parse_plate(event[EVENT_SUMMARY], description, entry.plate)
         start, end = _window(event[EVENT_START], event[EVENT_END])
         self._registry.async_update(
             entry.plate,

@@ -379,6 +379,36 @@ async def test_the_calendar_ui_creates_edits_and_deletes_passes(
     assert message == GONE
 
 
+async def test_a_pass_given_by_the_action_is_edited_in_the_calendar(
+    hass: HomeAssistant, client: MockHAClientWebSocket, http: TestClient
+) -> None:
+    """A letters-only plate (the action allows it) reads back from its own summary."""
+    await hass.services.async_call(
+        DOMAIN,
+        "add_visitor_pass",
+        {"plate": "GRANDMA", "name": "Gran", "duration": {"hours": 2}, "max_entries": 3},
+        blocking=True,
+    )
+    [event] = await events(hass)
+    assert event["summary"] == "Gran (GRANDMA)"
+    later = dt_util.now().replace(microsecond=0) + 5 * HOUR
+    await ws_ok(
+        client,
+        "update",
+        entity_id=CALENDAR,
+        uid=await uid_of(http, event["summary"]),
+        event={
+            "summary": event["summary"],
+            "description": event["description"],
+            "dtstart": local(later),
+            "dtend": local(later + HOUR),
+        },
+    )
+    [gran] = await plates(hass)
+    assert (gran["plate"], gran["name"], gran["entries_left"]) == ("GRANDMA", "Gran", 3)
+    assert dt_util.parse_datetime(gran["valid_from"]) == later
+
+
 async def test_an_all_day_event_covers_the_local_days(
     hass: HomeAssistant, client: MockHAClientWebSocket
 ) -> None:
@@ -595,6 +625,16 @@ def test_text_without_a_plate(summary: str, description: str | None) -> None:
     with pytest.raises(ServiceValidationError) as info:
         parse_plate(summary, description)
     assert info.value.translation_key == "calendar_no_plate"
+
+
+@pytest.mark.parametrize("plate", ["GRANDMA", "FLEET*"])
+def test_an_edited_event_reads_back_its_own_plate(plate: str) -> None:
+    """Letters only or a pattern (given by the action): the pass's own summary reads back."""
+    assert parse_plate(f"Gran ({plate})", None, current=plate) == (plate, "Gran")
+    with pytest.raises(ServiceValidationError):
+        parse_plate(f"Gran ({plate})", None)
+    with pytest.raises(ServiceValidationError):
+        parse_plate("Gran (A*)", None, current=plate)  # not a plate at all: a remark
 
 
 def test_an_invalid_plate_gets_the_registry_error() -> None:
