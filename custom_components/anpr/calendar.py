@@ -77,8 +77,10 @@ CALENDAR: Final = CalendarEntityDescription(key="visitor_passes", translation_ke
 
 _PARENTHESISED: Final = re.compile(r"\(([^()]*)\)")
 _LABELLED: Final = re.compile(r"^\s*(?:licen[cs]e\s+)?plate\s*:\s*(?P<plate>\S.*?)\s*$", re.I)
-_ENTRIES_LINE: Final = "Entries:"
-_CREATOR_LINE: Final = "Created by:"
+_PASS_LINE: Final = re.compile(
+    r"^(?:Unlimited entries|\d+ of \d+ entries left)(?:, created by .+)?\.$"
+)
+"""The line the calendar writes first in a description (read back, it is not a note)."""
 _SEPARATORS: Final = " \t-,:;"
 
 
@@ -178,12 +180,8 @@ def parse_plate(
 
 
 def _notes(description: str | None) -> str | None:
-    """Return the notes of an event's description: without the lines the calendar wrote."""
-    lines = [
-        line
-        for line in (description or "").splitlines()
-        if not line.startswith((_ENTRIES_LINE, _CREATOR_LINE))
-    ]
+    """Return the notes of an event's description: without the line the calendar wrote."""
+    lines = [line for line in (description or "").splitlines() if not _PASS_LINE.match(line)]
     return "\n".join(lines).strip() or None
 
 
@@ -212,14 +210,14 @@ def pass_event(entry: RegisteredPlate) -> CalendarEvent:
     start = entry.valid_from or entry.added or entry.valid_until
     end = entry.valid_until
     summary = entry.name if entry.name == entry.plate else f"{entry.name} ({entry.plate})"
+    # One line first: the calendar UI shows a description as one paragraph.
     if entry.entries_left is None:
-        entries = f"{_ENTRIES_LINE} unlimited"
+        line = "Unlimited entries"
     else:
-        entries = f"{_ENTRIES_LINE} {entry.entries_left} of {entry.max_entries} left"
-    lines = [entries]
+        line = f"{entry.entries_left} of {entry.max_entries} entries left"
     if entry.created_by:
-        lines.append(f"{_CREATOR_LINE} {entry.created_by}")
-    description = "\n".join(lines if not entry.notes else [entry.notes, "", *lines])
+        line += f", created by {entry.created_by}"
+    description = f"{line}.\n\n{entry.notes}" if entry.notes else f"{line}."
     event_start: dt.date | dt.datetime = dt_util.as_local(start)
     event_end: dt.date | dt.datetime = dt_util.as_local(end)
     if _is_midnight(start) and _is_midnight(end) and start < end:

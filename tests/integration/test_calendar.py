@@ -221,7 +221,7 @@ async def test_passes_given_otherwise_are_events(
         "start": start.isoformat(),
         "end": (start + 2 * HOUR).isoformat(),
         "summary": "Grandma (XY98ZZZ)",
-        "description": "Sunday lunch\n\nEntries: 2 of 2 left\nCreated by: Mock User",
+        "description": "2 of 2 entries left, created by Mock User.\n\nSunday lunch",
     }
     assert state(hass).state == STATE_OFF
     assert state(hass).attributes["message"] == "Grandma (XY98ZZZ)"
@@ -244,7 +244,7 @@ async def test_passes_given_otherwise_are_events(
         context=Context(user_id="no-such-user"),
     )
     [gran] = await events(hass)
-    assert gran["description"] == "Entries: unlimited"
+    assert gran["description"] == "Unlimited entries."
     assert state(hass).state == STATE_ON
     assert state(hass).attributes["message"] == "Gran (GR4NDMA)"
 
@@ -279,7 +279,7 @@ async def test_a_pass_from_the_calendar_opens_the_gate(  # noqa: PLR0917 - fixtu
     assert dt_util.parse_datetime(visitor["valid_until"]) == now + 2 * HOUR
     [event] = await events(hass, start=now - HOUR)
     assert event["summary"] == f"Grandma ({PLATE})"
-    assert event["description"] == "Sunday lunch\n\nEntries: unlimited\nCreated by: Mock User"
+    assert event["description"] == "Unlimited entries, created by Mock User.\n\nSunday lunch"
     assert state(hass).state == STATE_ON
     uid = await uid_of(http, event["summary"])
 
@@ -350,7 +350,7 @@ async def test_the_calendar_ui_creates_edits_and_deletes_passes(
     [event] = await events(hass)
     assert event["summary"] == "Plumber (XY98ZZZ)"
     # The websocket user (the admin of the test) is who created it.
-    assert event["description"].endswith("Entries: unlimited\nCreated by: Mock User")
+    assert event["description"].startswith("Unlimited entries, created by Mock User.\n\n")
     uid = await uid_of(http, event["summary"])
 
     # Another plate and name, written the other way; the uid stays.
@@ -618,7 +618,7 @@ def test_accepted_forms(summary: str, description: str | None, expected: tuple[s
         ("Room 12", None),  # digits only: a number, not a plate
         ("Grandma (mum's mum)", None),  # letters only in brackets: a remark
         ("Grandma", "Arrives at 3pm for lunch"),  # a plate-like word inside a sentence
-        ("Grandma", "Entries: 2 of 2 left"),
+        ("Grandma", "2 of 2 entries left, created by R2D2."),
     ],
 )
 def test_text_without_a_plate(summary: str, description: str | None) -> None:
