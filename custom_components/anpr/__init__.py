@@ -39,6 +39,7 @@ __all__ = ["AnprConfigEntry", "AnprData"]
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.IMAGE,
     Platform.SENSOR,

@@ -25,15 +25,21 @@ Durability
     folder synced): a power cut or a crash in the middle of a write leaves the previous
     registry, never a truncated one. A change waits `SAVE_DELAY` before it is written, and is
     written at once when Home Assistant stops.
+
+Listeners
+    `async_add_listener` tells others (the visitor-pass calendar) about every change, so what
+    they show follows the registry whoever changed it (an action, the options flow, a used
+    entry, the purge).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, TypedDict
+import uuid
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ServiceValidationError
@@ -55,11 +61,12 @@ from .matching import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 STORAGE_VERSION: Final = 1
-STORAGE_MINOR_VERSION: Final = 2
-"""1.1 (the first format) had no `max_entries` and no `added`; 1.2 added both."""
+STORAGE_MINOR_VERSION: Final = 3
+"""1.1 (the first format) had no `max_entries` and no `added`; 1.2 added both; 1.3 added
+`uid` and `created_by` (an entry stored without them gets them on load, see `from_storage`)."""
 SAVE_DELAY: Final = 1.0
 """Seconds a change waits before it is written, so a batch of changes is written once."""
 PASS_PURGE_AFTER: Final = timedelta(days=7)
@@ -93,6 +100,8 @@ class PlateData(TypedDict):
     max_entries: int | None
     entries_left: int | None
     added: str | None
+    uid: str
+    created_by: str | None
 
 
 class RegistryData(TypedDict):
@@ -133,6 +142,19 @@ def _parse_time(value: str | None) -> datetime | None:
     return dt_util.as_utc(parsed)
 
 
+def _new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+def _uid_of_older_entry(stored_plate: str) -> str:
+    """Return the uid of an entry stored before 1.3.
+
+    Derived from its plate as stored, so it is the same whether the migration wrote it or an
+    entry without one is read (`from_storage`).
+    """
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{DOMAIN}:registry:{stored_plate}").hex
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegisteredPlate:
     """One registry entry: a plate (or fleet pattern), its owner and what it may do."""
@@ -150,6 +172,10 @@ class RegisteredPlate:
     """Entries the pass was issued with; None for unlimited."""
     entries_left: int | None = None
     added: datetime | None = None
+    uid: str = field(default_factory=_new_uid)
+    """Stable identity of the entry, kept when its plate or pass changes (calendar events)."""
+    created_by: str | None = None
+    """Who issued the visitor pass (a Home Assistant user's name), when known."""
 
     @property
     def is_pattern(self) -> bool:
@@ -219,6 +245,8 @@ class RegisteredPlate:
             "max_entries": self.max_entries,
             "entries_left": self.entries_left,
             "added": _iso(self.added),
+            "uid": self.uid,
+            "created_by": self.created_by,
         }
 
     @classmethod
@@ -242,6 +270,8 @@ class RegisteredPlate:
             max_entries=None if max_entries is None else int(max_entries),
             entries_left=None if entries_left is None else int(entries_left),
             added=_parse_time(data.get("added")),
+            uid=str(data.get("uid") or _uid_of_older_entry(str(data["plate"]))),
+            created_by=data.get("created_by") or None,
         )
 
 
@@ -264,6 +294,11 @@ class _RegistryStore(Store[RegistryData]):
                 # 1.2 remembers what the pass was issued with, so lists can say "2 of 5 left".
                 plate.setdefault("max_entries", plate.get("entries_left"))
                 plate.setdefault("added", None)
+        if old_minor_version < 3:
+            for plate in plates:
+                # 1.3 gives every entry a uid (a visitor pass's calendar event) and a creator.
+                plate.setdefault("uid", _uid_of_older_entry(str(plate.get("plate"))))
+                plate.setdefault("created_by", None)
         return {"plates": plates}  # type: ignore[typeddict-item]
 
 
@@ -320,6 +355,7 @@ class PlateRegistry:
         self._candidates: tuple[Candidate, ...] = ()
         self._loaded = False
         self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[], None]] = []
 
     # --- loading and saving -------------------------------------------------------------
 
@@ -361,6 +397,19 @@ class PlateRegistry:
         )
         if save:
             self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+            for listener in list(self._listeners):
+                listener()
+
+    @callback
+    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after every change; return the function that stops it."""
+        self._listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            self._listeners.remove(listener)
+
+        return remove
 
     async def async_remove_store(self) -> None:
         """Delete the stored registry (the entry is being removed)."""
@@ -440,6 +489,7 @@ class PlateRegistry:
         valid_until: datetime | None = None,
         max_entries: int | None = None,
         now: datetime | None = None,
+        created_by: str | None = None,
     ) -> RegisteredPlate:
         """Register a new plate or pattern; a visitor may come with a pass."""
         now = now or dt_util.utcnow()
@@ -457,6 +507,7 @@ class PlateRegistry:
                 max_entries=max_entries,
                 entries_left=max_entries,
                 added=now,
+                created_by=created_by,
             ),
         )
         self._check_new_key(key, entry.category)
@@ -524,6 +575,7 @@ class PlateRegistry:
         max_entries: int | None = None,
         notes: str | None = None,
         now: datetime | None = None,
+        created_by: str | None = None,
     ) -> RegisteredPlate:
         """Issue a visitor pass: a new visitor entry, or a new pass for a known visitor.
 
@@ -543,6 +595,7 @@ class PlateRegistry:
                 valid_until=end,
                 max_entries=max_entries,
                 now=now,
+                created_by=created_by,
             )
         if existing.category is not Category.VISITOR:
             raise RegistryError(
@@ -563,6 +616,7 @@ class PlateRegistry:
                 valid_until=end,
                 max_entries=max_entries,
                 entries_left=max_entries,
+                created_by=created_by,
             )
         )
         self._plates[key] = renewed

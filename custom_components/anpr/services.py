@@ -263,6 +263,17 @@ def _pass_window(data: dict[str, Any], now: datetime) -> tuple[datetime, datetim
     return start, dt_util.as_utc(end)
 
 
+async def async_user_name(hass: HomeAssistant, user_id: str | None) -> str | None:
+    """Return the name of the Home Assistant user who asked for something, when known.
+
+    Passes remember who issued them by name (shown in the visitor-pass calendar), so the
+    name stays readable after the user is renamed or removed.
+    """
+    if user_id is None or (user := await hass.auth.async_get_user(user_id)) is None:
+        return None
+    return user.name
+
+
 async def _async_add_visitor_pass(call: ServiceCall) -> ServiceResponse:
     """Issue a visitor pass: a time window and optionally a number of entries."""
     now = dt_util.utcnow()
@@ -276,6 +287,7 @@ async def _async_add_visitor_pass(call: ServiceCall) -> ServiceResponse:
         max_entries=call.data.get(ATTR_MAX_ENTRIES),
         notes=call.data.get(ATTR_NOTES),
         now=now,
+        created_by=await async_user_name(call.hass, call.context.user_id),
     )
     return {ATTR_PLATE: entry.as_dict(now)} if call.return_response else None
 

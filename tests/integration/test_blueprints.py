@@ -67,9 +67,11 @@ MIN_VERSION = "2025.4.0"
 OPEN_GATE = "open_gate_for_authorised_vehicles.yaml"
 UNKNOWN_VEHICLE = "unknown_vehicle_notification.yaml"
 VISITOR_ARRIVED = "visitor_arrived.yaml"
+PASS_REMINDER = "visitor_pass_reminder.yaml"
 
 EVENT = "event.driveway_vehicle"
 IMAGE = "image.driveway_last_plate"
+CALENDAR = "calendar.anpr_127_0_0_1_visitor_passes"
 PLATE = "AYO9034"  # what the fake service reads off the camera's photo
 AUTOMATION = "automation.blueprint_under_test"
 SWITCH = "input_boolean.gate_automation"
@@ -79,6 +81,7 @@ REQUIRED_INPUTS = {
     OPEN_GATE: {"vehicle_events"},
     UNKNOWN_VEHICLE: {"vehicle_events", "notify_devices"},
     VISITOR_ARRIVED: {"vehicle_events"},
+    PASS_REMINDER: {"calendar"},
 }
 """The inputs a user must give; everything else has a default."""
 
@@ -104,6 +107,12 @@ FULL_INPUTS: dict[str, dict[str, Any]] = {
         "notify_devices": ["0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a"],
         "notify_action": "notify.residents",
         "include_refused": True,
+    },
+    PASS_REMINDER: {
+        "calendar": CALENDAR,
+        "offset": {"hours": 1, "minutes": -30, "seconds": 0},
+        "notify_devices": ["0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a"],
+        "notify_action": "notify.residents",
     },
 }
 """A value for every input of each blueprint, none of them the default."""
@@ -141,11 +150,12 @@ def blueprint_folder(hass: HomeAssistant, tmp_path: Path) -> Path:
 # --- Static checks -------------------------------------------------------------------------
 
 
-def test_blueprint_folder_holds_the_three_blueprints() -> None:
+def test_blueprint_folder_holds_the_four_blueprints() -> None:
     assert {path.name for path in BLUEPRINTS.iterdir()} == {
         OPEN_GATE,
         UNKNOWN_VEHICLE,
         VISITOR_ARRIVED,
+        PASS_REMINDER,
     }
 
 
@@ -192,7 +202,8 @@ async def test_every_input_makes_a_valid_automation(hass: HomeAssistant, name: s
     )
     assert validated is not None
     assert validated.validation_status is ValidationStatus.OK
-    assert validated["triggers"][0]["entity_id"] == inputs["vehicle_events"]
+    watched = inputs.get("vehicle_events", inputs.get("calendar"))
+    assert validated["triggers"][0]["entity_id"] == watched
 
 
 @pytest.mark.usefixtures("blueprint_folder")
@@ -1017,3 +1028,96 @@ async def test_others_are_not_told_about(
 
     assert push_gateway.received == []
     assert residents == []
+
+
+# --- End to end: remind the residents before a visitor pass starts -------------------------
+
+
+async def reminders(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: int) -> None:
+    """Let `minutes` pass a minute at a time, so the calendar trigger polls and fires."""
+    for _ in range(minutes):
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("anpr_world")
+async def test_residents_are_reminded_before_a_pass_starts(
+    hass: HomeAssistant,
+    phones: list[Phone],
+    push_gateway: PushGateway,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    residents = async_mock_service(hass, "notify", "residents")
+    await add_automation(
+        hass,
+        PASS_REMINDER,
+        {
+            "calendar": CALENDAR,
+            "notify_devices": [phones[1].device_id],
+            "notify_action": "residents",
+        },
+    )
+    start = dt_util.now().replace(second=0, microsecond=0) + timedelta(minutes=40)
+    await hass.services.async_call(
+        "calendar",
+        "create_event",
+        {
+            ATTR_ENTITY_ID: CALENDAR,
+            "summary": "Grandma (XY-98 ZZZ)",
+            "start_date_time": start,
+            "end_date_time": start + timedelta(hours=3),
+        },
+        blocking=True,
+    )
+    message = f"Grandma (XY98ZZZ) is expected: the visitor pass starts at {start:%H:%M}."
+
+    await reminders(hass, freezer, 20)  # 20 minutes before the start: not yet
+    assert push_gateway.received == []
+    await reminders(hass, freezer, 10)  # 15 minutes before (the default), give or take
+    [push] = push_gateway.to(phones[1])
+    assert push["title"] == "Visitor expected"
+    assert push["message"] == message
+    assert push_gateway.to(phones[0]) == []
+    assert [call.data for call in residents] == [{"title": "Visitor expected", "message": message}]
+
+    await reminders(hass, freezer, 30)  # the pass starting tells nobody again
+    assert len(push_gateway.received) == 1
+
+
+@pytest.mark.usefixtures("anpr_world")
+async def test_whole_day_passes_are_reminded_with_their_date(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    residents = async_mock_service(hass, "notify", "residents")
+    await add_automation(
+        hass,
+        PASS_REMINDER,
+        {
+            "calendar": CALENDAR,
+            "offset": {"hours": -1, "minutes": 0, "seconds": 0},
+            "notify_action": "notify.residents",
+        },
+    )
+    day = dt_util.now().date() + timedelta(days=2)
+    await hass.services.async_call(
+        "calendar",
+        "create_event",
+        {
+            ATTR_ENTITY_ID: CALENDAR,
+            "summary": "Plumber XY98ZZZ",
+            "start_date": day,
+            "end_date": day + timedelta(days=1),
+        },
+        blocking=True,
+    )
+    # Late the evening before (the calendar trigger polls a quarter of an hour ahead).
+    freezer.move_to(dt_util.start_of_local_day(day) - timedelta(hours=1, minutes=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    await reminders(hass, freezer, 3)
+    assert residents == []
+    await reminders(hass, freezer, 5)
+    assert [call.data["message"] for call in residents] == [
+        f"Plumber (XY98ZZZ) is expected: the visitor pass starts on {day.isoformat()}."
+    ]

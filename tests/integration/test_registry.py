@@ -54,7 +54,7 @@ def error_of(info: pytest.ExceptionInfo[RegistryError]) -> tuple[str | None, str
 
 
 def stored(
-    plates: list[dict[str, Any]], minor_version: int = 2, version: int = 1
+    plates: list[dict[str, Any]], minor_version: int = 3, version: int = 1
 ) -> dict[str, Any]:
     return {
         "version": version,
@@ -446,7 +446,7 @@ async def test_saved_with_a_delay_and_loaded_after_a_restart(
     assert KEY not in hass_storage  # a batch of changes is written once, a moment later
     await flush(hass)
     assert hass_storage[KEY]["version"] == 1
-    assert hass_storage[KEY]["minor_version"] == 2
+    assert hass_storage[KEY]["minor_version"] == 3
     assert [plate["plate"] for plate in hass_storage[KEY]["data"]["plates"]] == [
         "AB12CDE",
         "XY98ZZZ",
@@ -489,9 +489,32 @@ async def test_migration_from_1_1(hass: HomeAssistant, hass_storage: dict[str, A
     assert bob.notes == "cousin"
     assert registry.plates["AB12CDE"].max_entries is None
     # The migrated document is written back in the current format.
-    assert hass_storage[KEY]["minor_version"] == 2
+    assert hass_storage[KEY]["minor_version"] == 3
     assert hass_storage[KEY]["data"]["plates"][1]["max_entries"] == 2
     assert "added" in hass_storage[KEY]["data"]["plates"][0]
+    assert hass_storage[KEY]["data"]["plates"][1]["uid"] == bob.uid
+    assert bob.created_by is None
+
+
+async def test_migration_from_1_2_gives_stable_uids(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """1.3 added `uid` (calendar events) and `created_by`.
+
+    Older entries get a uid of their own, the same at every load, also when an entry without
+    one is read.
+    """
+    alice = {"plate": "AB12CDE", "name": "Alice", "category": "resident"}
+    bob = {"plate": "XY98ZZZ", "name": "Bob", "category": "resident"}
+    hass_storage[KEY] = stored([alice, bob], minor_version=2)
+    registry = await async_get_registry(hass, ENTRY_ID)
+    uids = {plate: entry.uid for plate, entry in registry.plates.items()}
+    assert len(set(uids.values())) == 2
+    assert [plate["uid"] for plate in hass_storage[KEY]["data"]["plates"]] == list(uids.values())
+
+    hass_storage[KEY] = stored([alice, bob])  # 1.3 without uids: derived the same way
+    reloaded = await restart(hass)
+    assert {plate: entry.uid for plate, entry in reloaded.plates.items()} == uids
 
 
 async def test_newer_minor_version_is_read(
@@ -499,7 +522,7 @@ async def test_newer_minor_version_is_read(
 ) -> None:
     hass_storage[KEY] = stored(
         [{"plate": "AB12CDE", "name": "Alice", "category": "resident", "colour": "blue"}],
-        minor_version=3,
+        minor_version=4,
     )
     registry = await async_get_registry(hass, ENTRY_ID)
     assert list(registry.plates) == ["AB12CDE"]
@@ -570,5 +593,7 @@ def test_stored_entry_round_trip() -> None:
         max_entries=3,
         entries_left=1,
         added=NOW,
+        created_by="Alice",
     )
     assert RegisteredPlate.from_storage(entry.to_storage()) == entry
+    assert entry.uid != RegisteredPlate(plate="A", name="A", category=Category.RESIDENT).uid
