@@ -69,7 +69,7 @@ UNKNOWN_VEHICLE = "unknown_vehicle_notification.yaml"
 VISITOR_ARRIVED = "visitor_arrived.yaml"
 
 EVENT = "event.driveway_vehicle"
-IMAGE = "image.driveway_last_plate"
+IMAGE = "image.driveway_last_plate_picture"
 PLATE = "AYO9034"  # what the fake service reads off the camera's photo
 AUTOMATION = "automation.blueprint_under_test"
 SWITCH = "input_boolean.gate_automation"
