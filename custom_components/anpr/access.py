@@ -21,7 +21,8 @@ how sure that is; this module adds what the entry's category and pass allow:
 
 `reason` is one short sentence for notifications and the logbook; `decision` is the full
 explanation (the matcher's sentence: which entry, which distance, which thresholds, plus the
-verdict on category and pass).
+verdict on category and pass). The matcher only says how sure the read is; the verdict, the
+one place that speaks of access, ends every decision: "access granted." or "access denied.".
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
                 ),
                 decision=(
                     f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
-                    "read is treated as the blocked car and access is denied."
+                    "read is treated as the blocked car, access denied."
                 ),
                 match=result.reason,
                 distance=blocked[0].distance,
@@ -108,7 +109,7 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
         return Classification(
             category=Category.UNKNOWN,
             reason=f"Ambiguous read {result.read}: could be {could_be}; access denied",
-            decision=result.explanation,
+            decision=f"{result.explanation} Unknown vehicle: access denied.",
             match=result.reason,
         )
 
@@ -116,7 +117,7 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
         return Classification(
             category=Category.UNKNOWN,
             reason=f"{result.read or plate} is not in the plate registry",
-            decision=result.explanation,
+            decision=f"{result.explanation} Unknown vehicle: access denied.",
             match=result.reason,
         )
 
