@@ -530,6 +530,10 @@ class AnprOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Pick a camera and how to scan it."""
         cameras = self._cameras
+        # The selector lists the cameras not watched yet; an empty one would only say "No
+        # matching entities found".
+        if not set(self.hass.states.async_entity_ids("camera")) - set(cameras):
+            return self.async_abort(reason="all_cameras_watched" if cameras else "no_cameras")
         errors: dict[str, str] = {}
         if user_input is not None:
             # The selector excludes watched cameras, so a camera is never added twice.
@@ -756,10 +760,8 @@ class AnprOptionsFlow(OptionsFlow):
     async def async_step_list_plates(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show the registry; submitting goes back to the menu."""
+        """Show the registry, read-only: a menu of what to do next, not a form to submit."""
         registry = await self._async_registry()
-        if user_input is not None:
-            return await self.async_step_init()
         now = dt_util.utcnow()
         lines = [
             f"- **{entry.plate}**: {entry.name} ({entry.category.value}"
@@ -768,9 +770,9 @@ class AnprOptionsFlow(OptionsFlow):
             + (f" - {entry.notes}" if entry.notes else "")
             for entry in sorted(registry.plates.values(), key=lambda entry: entry.plate)
         ]
-        return self.async_show_form(
+        return self.async_show_menu(
             step_id="list_plates",
-            data_schema=vol.Schema({}),
+            menu_options=["add_plate", "edit_plate", "remove_plate", "init"],
             description_placeholders={"plates": "\n".join(lines), "count": str(len(lines))},
         )
 
