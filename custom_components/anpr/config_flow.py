@@ -773,7 +773,8 @@ class AnprOptionsFlow(OptionsFlow):
         return self.async_show_menu(
             step_id="list_plates",
             menu_options=["add_plate", "edit_plate", "remove_plate", "init"],
-            description_placeholders={"plates": "\n".join(lines), "count": str(len(lines))},
+            # The frontend fills no placeholders into a menu's title: the list says it all.
+            description_placeholders={"plates": "\n".join(lines)},
         )
 
     def _camera_selector(self, *, multiple: bool = False) -> SelectSelector:

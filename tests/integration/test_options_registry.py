@@ -284,7 +284,6 @@ async def test_list_plates(
     result = await open_menu(hass, entry, "list_plates")
     assert result["step_id"] == "list_plates"
     assert result["description_placeholders"] == {
-        "count": "2",
         "plates": "- **FLEET***: Acme (resident) - vans\n"
         "- **GR4NDMA**: Grandma (visitor, has no visitor pass)",
     }
