@@ -23,7 +23,8 @@ how sure that is; this module adds what the entry's category and pass allow:
 
 `reason` is one short sentence for notifications and the logbook; `decision` is the full
 explanation (the matcher's sentence: which entry, which distance, which thresholds, plus the
-verdict on category and pass).
+verdict on category and pass). The matcher only says how sure the read is; the verdict, the
+one place that speaks of access, ends every decision: "access granted." or "access denied.".
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
             ),
             decision=(
                 f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
-                "read is treated as the blocked car and access is denied."
+                "read is treated as the blocked car, access denied."
             ),
             match=result.reason,
             distance=blocked[0].distance,
@@ -124,7 +125,7 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
         return Classification(
             category=Category.UNKNOWN,
             reason=f"Ambiguous read {result.read}: could be {could_be}; access denied",
-            decision=result.explanation,
+            decision=f"{result.explanation} Unknown vehicle: access denied.",
             match=result.reason,
         )
 
@@ -132,7 +133,7 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
         return Classification(
             category=Category.UNKNOWN,
             reason=f"{result.read or plate} is not in the plate registry",
-            decision=result.explanation,
+            decision=f"{result.explanation} Unknown vehicle: access denied.",
             match=result.reason,
         )
 
@@ -191,8 +192,8 @@ def _within_blocked_reach(
         matched_plate=suspect.plate,
         reason=f"The read {result.read} {how}: access denied",
         decision=(
-            f"{result.explanation} But the read {how}, so it is treated as the blocked car "
-            "and access is denied."
+            f"{result.explanation} But the read {how}, so it is treated as the blocked car, "
+            "access denied."
         ),
         match=result.reason,
         distance=reached.distance,

@@ -26,7 +26,11 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class AnprPresenceEntityDescription(BinarySensorEntityDescription):
-    """Describes a "vehicle of this category present" sensor."""
+    """Describes a "vehicle of this category present" sensor.
+
+    Device class occupancy: its states read Detected / Clear. Presence is about people being
+    home or away ("Blocked vehicle present was detected away").
+    """
 
     category: Category
 
@@ -35,7 +39,7 @@ PRESENCE_SENSORS: tuple[AnprPresenceEntityDescription, ...] = tuple(
     AnprPresenceEntityDescription(
         key=f"{category}_present",
         translation_key=f"{category}_present",
-        device_class=BinarySensorDeviceClass.PRESENCE,
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
         category=category,
     )
     for category in Category

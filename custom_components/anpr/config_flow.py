@@ -113,20 +113,32 @@ _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL, autocomplete="
 def normalize_url(raw: str) -> str | None:
     """Return the service's base URL from what the user typed, or None if it is no URL.
 
-    `192.168.1.5` becomes `http://192.168.1.5:8756` (the service's default port); a URL with a
-    scheme is taken as typed, without a trailing slash.
+    One rule for the port: an address without one gets the service's port, 8756, whether it
+    was typed with `http://`, `https://` or bare (nobody serves this on port 80; a reverse
+    proxy's port is written out). The result always carries its port, so normalising a stored
+    URL again never changes it.
     """
     text = raw.strip()
-    bare = "://" not in text
     try:
-        url = URL(f"http://{text}" if bare else text)
+        url = URL(text if "://" in text else f"http://{text}")
     except ValueError:
         return None
     if url.scheme not in ("http", "https") or not url.host:
         return None
-    if bare and url.explicit_port is None:
+    if url.explicit_port is None:
         url = url.with_port(DEFAULT_PORT)
-    return str(url).rstrip("/")
+    return _written(url)
+
+
+def _written(url: URL) -> str:
+    """Write `url` with its port even where it is the scheme's default (yarl drops it)."""
+    authority = url.with_port(url.port).raw_authority
+    return f"{url.scheme}://{authority}{url.raw_path.rstrip('/')}"
+
+
+def _suggested(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return what a form may show again: never the API key, which is not sent back."""
+    return {key: value for key, value in (user_input or {}).items() if key != CONF_API_KEY}
 
 
 class AnprConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -193,7 +205,7 @@ class AnprConfigFlow(ConfigFlow, domain=DOMAIN):
                         vol.Optional(CONF_API_KEY): _PASSWORD,
                     }
                 ),
-                user_input,
+                _suggested(user_input),
             ),
             errors=errors,
         )
@@ -259,11 +271,17 @@ class AnprConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the service's URL or API key; it must still be the same service."""
+        """Change the service's URL or API key; it must still be the same service.
+
+        The stored key is never sent to the browser: an empty key field keeps it, unless the
+        service no longer asks for a key; then the stored one is removed (the way to remove
+        a key: turn it off on the service, then reconfigure).
+        """
         errors: dict[str, str] = {}
         entry = self._get_reconfigure_entry()
         if user_input is not None:
-            api_key = user_input.get(CONF_API_KEY) or None
+            typed = user_input.get(CONF_API_KEY) or None
+            api_key = typed or entry.data.get(CONF_API_KEY)
             if (url := normalize_url(user_input[CONF_URL])) is None:
                 errors[CONF_URL] = "invalid_url"
             else:
@@ -271,6 +289,8 @@ class AnprConfigFlow(ConfigFlow, domain=DOMAIN):
                 if health is not None:
                     await self.async_set_unique_id(health.instance_id)
                     self._abort_if_unique_id_mismatch(reason="wrong_service")
+                    if typed is None and not health.auth_required:
+                        api_key = None
                     return self.async_update_reload_and_abort(
                         entry, data_updates={CONF_URL: url, CONF_API_KEY: api_key}
                     )
@@ -283,7 +303,7 @@ class AnprConfigFlow(ConfigFlow, domain=DOMAIN):
                         vol.Optional(CONF_API_KEY): _PASSWORD,
                     }
                 ),
-                user_input or dict(entry.data),
+                _suggested(user_input) or {CONF_URL: _written(URL(entry.data[CONF_URL]))},
             ),
             errors=errors,
         )
@@ -510,6 +530,10 @@ class AnprOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Pick a camera and how to scan it."""
         cameras = self._cameras
+        # The selector lists the cameras not watched yet; an empty one would only say "No
+        # matching entities found".
+        if not set(self.hass.states.async_entity_ids("camera")) - set(cameras):
+            return self.async_abort(reason="all_cameras_watched" if cameras else "no_cameras")
         errors: dict[str, str] = {}
         if user_input is not None:
             # The selector excludes watched cameras, so a camera is never added twice.
@@ -736,10 +760,8 @@ class AnprOptionsFlow(OptionsFlow):
     async def async_step_list_plates(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show the registry; submitting goes back to the menu."""
+        """Show the registry, read-only: a menu of what to do next, not a form to submit."""
         registry = await self._async_registry()
-        if user_input is not None:
-            return await self.async_step_init()
         now = dt_util.utcnow()
         lines = [
             f"- **{entry.plate}**: {entry.name} ({entry.category.value}"
@@ -748,10 +770,11 @@ class AnprOptionsFlow(OptionsFlow):
             + (f" - {entry.notes}" if entry.notes else "")
             for entry in sorted(registry.plates.values(), key=lambda entry: entry.plate)
         ]
-        return self.async_show_form(
+        return self.async_show_menu(
             step_id="list_plates",
-            data_schema=vol.Schema({}),
-            description_placeholders={"plates": "\n".join(lines), "count": str(len(lines))},
+            menu_options=["add_plate", "edit_plate", "remove_plate", "init"],
+            # The frontend fills no placeholders into a menu's title: the list says it all.
+            description_placeholders={"plates": "\n".join(lines)},
         )
 
     def _camera_selector(self, *, multiple: bool = False) -> SelectSelector:

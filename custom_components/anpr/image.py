@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 
 PARALLEL_UPDATES = 0
 
-LAST_PLATE_IMAGE = ImageEntityDescription(key="last_plate_image", translation_key="last_plate")
+# Not "Last plate": that is the sensor's name, and two entities of one device may not share it.
+LAST_PLATE_IMAGE = ImageEntityDescription(
+    key="last_plate_image", translation_key="last_plate_picture"
+)
 
 MAX_RESTORED_CROP: Final = 128 * 1024
 """Largest crop, in bytes, kept across restarts (plate crops are a few kilobytes)."""

@@ -31,6 +31,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
+from yarl import URL
 
 from .const import DOMAIN, LOGGER
 
@@ -53,6 +54,12 @@ def _issue_id(entry: AnprConfigEntry, camera: str) -> str:
 
 def _outage_issue_id(entry_id: str) -> str:
     return f"service_unavailable_{entry_id}"
+
+
+def _address(url: str) -> str:
+    """Return the host and port of `url`, such as `192.168.1.20:8756`."""
+    parsed = URL(url)
+    return f"{parsed.host}:{parsed.port}"
 
 
 @callback
@@ -123,6 +130,9 @@ class ServiceOutage:
             severity=ir.IssueSeverity.ERROR,
             translation_key="service_unavailable",
             translation_placeholders={
+                # The title names the service by address: the entry's title ("ANPR
+                # (192.168.1.20)", an add-on's name) would repeat "ANPR" in it.
+                "service": _address(self.entry.data[CONF_URL]),
                 "entry": self.entry.title,
                 "url": self.entry.data[CONF_URL],
                 "since": dt_util.as_local(self.since).strftime("%Y-%m-%d %H:%M"),

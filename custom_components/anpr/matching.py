@@ -399,10 +399,14 @@ def match_plate(
     contenders = tuple(sorted(best_of_key.values(), key=lambda entry: (entry.distance, entry.key)))
     blocked = _blocked_reach(normalised, entries)
     if not contenders:
+        which = (
+            "the registry's only entry is not"
+            if len(entries) == 1
+            else f"none of the {len(entries)} registry entries is"
+        )
         return _no_match(
             normalised,
-            f"The read {normalised} matches nobody: none of the {len(entries)} registry "
-            f"entries is within the naming threshold {loose:g}.",
+            f"The read {normalised} matches nobody: {which} within the naming threshold {loose:g}.",
             blocked,
         )
 
@@ -421,7 +425,7 @@ def match_plate(
             reason=MatchReason.AMBIGUOUS,
             explanation=(
                 f"The read {normalised} is ambiguous between {listed}: the closest is not "
-                f"{margin:g} ahead of the others, so access is not granted and nobody is named."
+                f"{margin:g} ahead of the others, so it names nobody."
             ),
             contenders=contenders,
             blocked=blocked,
@@ -446,9 +450,8 @@ def match_plate(
             f"is {best.distance:g} from the plate of entry {best.key!r} ({best.plate}), "
             f"within the naming threshold {loose:g} but beyond the strict threshold {strict:g}"
         )
-    outcome = (
-        "access may be granted" if granted else "the owner may be named but access is not granted"
-    )
+    # How sure, not what follows: access is the caller's verdict (category, pass).
+    outcome = "a sure match" if granted else "close enough to name the owner, not to be sure"
     return MatchResult(
         read=normalised,
         entry_key=best.key,

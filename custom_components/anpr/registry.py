@@ -213,8 +213,13 @@ class RegisteredPlate:
         if state is PassState.EXPIRED:
             return f"has a visitor pass that expired at {until}"
         if state is PassState.USED_UP:
+            if self.max_entries == 1:
+                return "has used the only entry of the visitor pass"
             return f"has used all {self.max_entries} entries of the visitor pass"
-        entries = "" if self.entries_left is None else f", {self.entries_left} entries left"
+        entries = ""
+        if self.entries_left is not None:
+            noun = "entry" if self.entries_left == 1 else "entries"
+            entries = f", {self.entries_left} {noun} left"
         return f"has a visitor pass valid until {until}{entries}"
 
     def as_dict(self, now: datetime) -> dict[str, Any]:

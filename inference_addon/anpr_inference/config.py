@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
+from .formats import REGIONS
+
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
 DEFAULT_PORT = 8756
 DEFAULT_HUB_DETECTOR = "yolo-v9-t-384-license-plate-end2end"
 DEFAULT_HUB_OCR = "cct-xs-v1-global-model"
 MODEL_SOURCES = ("auto", "hub", "file", "embedded")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 class ConfigError(ValueError):
@@ -79,36 +82,87 @@ class ServiceConfig:
 
 
 def _path(value: Any) -> Path:
-    return Path(str(value)).expanduser()
+    if not isinstance(value, str | Path) or not str(value):
+        raise vol.Invalid("expected a path")
+    return Path(value).expanduser()
 
+
+def _or_none(validator: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Accept None (unset) or what `validator` accepts, keeping the validator's complaint."""
+
+    def check(value: Any) -> Any:
+        return None if value is None else validator(value)
+
+    return check
+
+
+def _rule(validator: Callable[[Any], Any], rule: str, *, secret: bool = False) -> Any:
+    """Validate with `validator`; a value it refuses is told the rule it breaks.
+
+    voluptuous's own messages are terse ("expected int") or, for alternatives, say nothing at
+    all ("not a valid value"); every setting here says what it must be instead, and the value
+    it got unless that value is a secret.
+    """
+    schema = vol.Schema(validator)
+
+    def check(value: Any) -> Any:
+        try:
+            return schema(value)
+        except vol.Invalid as err:
+            got = "" if secret else f" (got {value!r})"
+            raise vol.Invalid(f"must be {rule}{got}") from err
+
+    return check
+
+
+def _whole(minimum: int, maximum: int | None = None) -> vol.All:
+    return vol.All(vol.Coerce(int), vol.Range(min=minimum, max=maximum))
+
+
+def _one_of(choices: Sequence[str], *, optional: bool = False) -> tuple[Any, str]:
+    validator = vol.All(str, vol.Lower, vol.In(choices))
+    return _or_none(validator) if optional else validator, f"one of {', '.join(choices)}"
+
+
+_RULES: dict[str, tuple[Any, str]] = {
+    "host": (vol.All(str, vol.Length(min=1)), "a host name or IP address to listen on"),
+    "port": (_whole(0, 65535), "a whole number from 0 to 65535"),
+    "api_key": (_or_none(vol.All(str, vol.Length(min=8))), "at least 8 characters long"),
+    "data_dir": (_path, "a folder path"),
+    "model_dir": (_path, "a folder path"),
+    "model_base_url": (_or_none(vol.Url()), "a URL such as https://mirror.example.org/models"),
+    "detector": _one_of(MODEL_SOURCES),
+    "ocr": _one_of(MODEL_SOURCES),
+    "detector_path": (_or_none(_path), "a file path"),
+    "ocr_path": (_or_none(_path), "a file path"),
+    "ocr_config_path": (_or_none(_path), "a file path"),
+    "hub_detector_model": (vol.All(str, vol.Length(min=1)), "the name of a hub model"),
+    "hub_ocr_model": (vol.All(str, vol.Length(min=1)), "the name of a hub model"),
+    "allow_download": (vol.Boolean(), "true or false"),
+    "download_timeout": (
+        vol.All(vol.Coerce(float), vol.Range(min=1)),
+        "a number of seconds, at least 1",
+    ),
+    "workers": (_whole(1, 64), "a whole number from 1 to 64"),
+    "threads_per_worker": (_whole(0, 64), "a whole number from 0 (onnxruntime decides) to 64"),
+    "max_queue": (_whole(0, 1000), "a whole number from 0 to 1000"),
+    "max_body_bytes": (_whole(1024), "a whole number of bytes, at least 1024"),
+    "max_pixels": (_whole(10_000), "a whole number of pixels, at least 10000"),
+    "default_region": _one_of(REGIONS, optional=True),
+    "min_confidence": (
+        vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
+        "a number from 0 to 1",
+    ),
+    "log_level": _one_of(LOG_LEVELS),
+}
+"""Each setting's validator and, in words, the rule it enforces (for the error message)."""
+
+_SECRETS = frozenset({"api_key"})
 
 _SCHEMA = vol.Schema(
     {
-        vol.Optional("host"): vol.All(str, vol.Length(min=1)),
-        vol.Optional("port"): vol.All(vol.Coerce(int), vol.Range(min=0, max=65535)),
-        vol.Optional("api_key"): vol.Any(None, vol.All(str, vol.Length(min=8))),
-        vol.Optional("data_dir"): _path,
-        vol.Optional("model_dir"): _path,
-        vol.Optional("model_base_url"): vol.Any(None, vol.Url()),
-        vol.Optional("detector"): vol.In(MODEL_SOURCES),
-        vol.Optional("ocr"): vol.In(MODEL_SOURCES),
-        vol.Optional("detector_path"): vol.Any(None, _path),
-        vol.Optional("ocr_path"): vol.Any(None, _path),
-        vol.Optional("ocr_config_path"): vol.Any(None, _path),
-        vol.Optional("hub_detector_model"): str,
-        vol.Optional("hub_ocr_model"): str,
-        vol.Optional("allow_download"): vol.Boolean(),
-        vol.Optional("download_timeout"): vol.All(vol.Coerce(float), vol.Range(min=1)),
-        vol.Optional("workers"): vol.All(vol.Coerce(int), vol.Range(min=1, max=64)),
-        vol.Optional("threads_per_worker"): vol.All(vol.Coerce(int), vol.Range(min=0, max=64)),
-        vol.Optional("max_queue"): vol.All(vol.Coerce(int), vol.Range(min=0, max=1000)),
-        vol.Optional("max_body_bytes"): vol.All(vol.Coerce(int), vol.Range(min=1024)),
-        vol.Optional("max_pixels"): vol.All(vol.Coerce(int), vol.Range(min=10_000)),
-        vol.Optional("default_region"): vol.Any(None, vol.All(str, vol.Lower)),
-        vol.Optional("min_confidence"): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
-        vol.Optional("log_level"): vol.All(
-            str, vol.Lower, vol.In(["debug", "info", "warning", "error"])
-        ),
+        vol.Optional(name): _rule(validator, rule, secret=name in _SECRETS)
+        for name, (validator, rule) in _RULES.items()
     }
 )
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from anpr_inference import cli
+from anpr_inference.config import FIELD_NAMES, ConfigError, ServiceConfig
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,6 +52,54 @@ def test_bad_setting_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
         cli.main(["serve", "--port", "70000"])
     assert exc.value.code == 2
     assert "port" in capsys.readouterr().err
+
+
+def test_short_api_key_error_names_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["serve", "--api-key", "testkey"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid setting api_key: must be at least 8 characters long" in err
+    assert "testkey" not in err  # a secret is never echoed
+
+
+BAD_VALUES: dict[str, tuple[object, str]] = {
+    "host": ("", "a host name or IP address"),
+    "port": ("http", "a whole number from 0 to 65535 (got 'http')"),
+    "api_key": ("short", "at least 8 characters long"),
+    "data_dir": ("", "a folder path"),
+    "model_dir": (None, "a folder path"),
+    "model_base_url": ("mirror", "a URL such as"),
+    "detector": ("yolo", "one of auto, hub, file, embedded (got 'yolo')"),
+    "ocr": ("paddle", "one of auto, hub, file, embedded"),
+    "detector_path": (3, "a file path"),
+    "ocr_path": (3, "a file path"),
+    "ocr_config_path": (3, "a file path"),
+    "hub_detector_model": ("", "the name of a hub model"),
+    "hub_ocr_model": ("", "the name of a hub model"),
+    "allow_download": ("maybe", "true or false"),
+    "download_timeout": (0, "a number of seconds, at least 1"),
+    "workers": (0, "a whole number from 1 to 64"),
+    "threads_per_worker": (65, "a whole number from 0 (onnxruntime decides) to 64"),
+    "max_queue": (-1, "a whole number from 0 to 1000"),
+    "max_body_bytes": (10, "a whole number of bytes, at least 1024"),
+    "max_pixels": (10, "a whole number of pixels, at least 10000"),
+    "default_region": ("gb", "one of br, eu, in, nz, uk, us (got 'gb')"),
+    "min_confidence": (1.5, "a number from 0 to 1"),
+    "log_level": ("verbose", "one of debug, info, warning, error"),
+}
+
+
+def test_every_setting_has_a_bad_value_here() -> None:
+    assert set(BAD_VALUES) == FIELD_NAMES
+
+
+@pytest.mark.parametrize(("name", "bad"), BAD_VALUES.items())
+def test_every_settings_error_names_its_rule(name: str, bad: tuple[object, str]) -> None:
+    value, rule = bad
+    with pytest.raises(ConfigError) as exc:
+        ServiceConfig().with_values({name: value})
+    assert str(exc.value).startswith(f"invalid setting {name}: must be {rule}")
 
 
 def test_recognize_prints_the_plate(

@@ -54,8 +54,8 @@ async def test_resident_exact(registry: PlateRegistry) -> None:
     assert (decision.match, decision.distance) == (MatchReason.EXACT, 0.0)
     assert decision.reason == "Resident Alice (AYO9034), exact match: access granted"
     assert decision.decision == (
-        "The read AYO9034 equals the plate of entry 'AYO9034' (AYO9034): access may be "
-        "granted. AYO9034 belongs to the resident Alice: access granted."
+        "The read AYO9034 equals the plate of entry 'AYO9034' (AYO9034): a sure match. "
+        "AYO9034 belongs to the resident Alice: access granted."
     )
 
 
@@ -250,3 +250,32 @@ async def test_empty_registry(hass: HomeAssistant) -> None:
     decision = classify(registry, "AYO9034")
     assert decision.category is Category.UNKNOWN
     assert not decision.access_granted
+
+
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "AYO9034",  # resident, exact
+        "AY09034",  # resident, look-alike
+        "AYO9035",  # near a resident: named, not sure
+        "FLEET42",  # fleet pattern
+        "XYZ1234",  # visitor with a pass
+        "VIS5678",  # visitor whose pass expired: a sure match, yet denied
+        "NOP4321",  # visitor without a pass
+        "BAD6666",  # blocked
+        "BAD6667",  # near a blocked plate
+        "AB10CDE",  # ambiguous, one of them blocked
+        "ABC124",  # ambiguous
+        "ZZZ0000",  # unknown
+    ],
+)
+async def test_decision_speaks_of_access_once(registry: PlateRegistry, plate: str) -> None:
+    """The matcher says how sure; only the verdict at the end says whether access is granted.
+
+    "...: access may be granted. ... access denied" read as a contradiction.
+    """
+    decision = decide(registry, plate)
+    verdict = "access granted." if decision.access_granted else "access denied."
+    assert decision.decision.endswith(verdict)
+    assert decision.decision.count("access") == 1
+    assert decision.decision.count("grant") == decision.access_granted

@@ -70,7 +70,7 @@ VISITOR_ARRIVED = "visitor_arrived.yaml"
 PASS_REMINDER = "visitor_pass_reminder.yaml"
 
 EVENT = "event.driveway_vehicle"
-IMAGE = "image.driveway_last_plate"
+IMAGE = "image.driveway_last_plate_picture"
 CALENDAR = "calendar.anpr_127_0_0_1_visitor_passes"
 PLATE = "AYO9034"  # what the fake service reads off the camera's photo
 AUTOMATION = "automation.blueprint_under_test"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import SOURCE_HASSIO, SOURCE_USER
 from homeassistant.const import CONF_API_KEY, CONF_URL
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous_serialize
+from yarl import URL
 
 from custom_components.anpr.config_flow import normalize_url
 from custom_components.anpr.const import CONF_ADDON_SLUG, DOMAIN
@@ -46,9 +50,15 @@ def discovery(service: FakeAnprService, api_key: str | None = API_KEY) -> Hassio
     ("raw", "expected"),
     [
         ("192.168.1.5", "http://192.168.1.5:8756"),
+        # One rule: no port means the service's port, with or without a scheme.
+        ("http://192.168.1.20", "http://192.168.1.20:8756"),
+        ("https://anpr.example.org/", "https://anpr.example.org:8756"),
         (" anpr.local:9000 ", "http://anpr.local:9000"),
-        ("https://anpr.example.org/", "https://anpr.example.org"),
+        # A written port stays, even the scheme's default, so normalising again keeps it.
+        ("https://anpr.example.org:443", "https://anpr.example.org:443"),
+        ("http://nas:80", "http://nas:80"),
         ("http://10.0.0.2:8756/prefix/", "http://10.0.0.2:8756/prefix"),
+        ("[::1]", "http://[::1]:8756"),
         ("ftp://host", None),
         ("http://", None),
         ("http://[::1", None),
@@ -56,6 +66,28 @@ def discovery(service: FakeAnprService, api_key: str | None = API_KEY) -> Hassio
 )
 def test_normalize_url(raw: str, expected: str | None) -> None:
     assert normalize_url(raw) == expected
+
+
+def test_normalized_urls_stay_as_they_are() -> None:
+    for raw in ("192.168.1.5", "https://anpr.example.org:443", "http://nas:80", "http://h/x/"):
+        url = normalize_url(raw)
+        assert url is not None
+        assert normalize_url(url) == url
+
+
+@pytest.mark.parametrize("typed", ["127.0.0.1", "http://127.0.0.1", "http://127.0.0.1/"])
+async def test_user_flow_address_without_port(
+    hass: HomeAssistant, anpr_service: FakeAnprService, typed: str
+) -> None:
+    """Bare or with a scheme, an address without a port reaches the service's port."""
+    port = URL(anpr_service.url).port
+    with patch("custom_components.anpr.config_flow.DEFAULT_PORT", port):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: typed, CONF_API_KEY: API_KEY}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == f"http://127.0.0.1:{port}"
 
 
 async def test_user_flow(hass: HomeAssistant, anpr_service: FakeAnprService) -> None:
@@ -301,3 +333,112 @@ async def test_reconfigure_other_service(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_service"
+
+
+def sent_to_browser(result: FlowResult) -> str:
+    """Return the form as Home Assistant's HTTP and websocket APIs send it to the frontend."""
+    schema = voluptuous_serialize.convert(
+        result["data_schema"], custom_serializer=cv.custom_serializer
+    )
+    return json.dumps({**result, "data_schema": schema}, default=str)
+
+
+def keyed_entry(hass: HomeAssistant, service: FakeAnprService) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="ANPR (127.0.0.1)",
+        unique_id=INSTANCE_ID,
+        data={CONF_URL: service.url, CONF_API_KEY: API_KEY},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def test_reconfigure_never_sends_the_stored_key(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    entry = keyed_entry(hass, anpr_service)
+    result = await entry.start_reconfigure_flow(hass)
+    assert API_KEY not in sent_to_browser(result)
+    assert anpr_service.url in sent_to_browser(result)
+
+    # Nor after an error, nor a key the user just typed.
+    anpr_service.down = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: "typed-key-123"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert "typed-key-123" not in sent_to_browser(result)
+    assert API_KEY not in sent_to_browser(result)
+
+
+async def test_user_form_does_not_send_the_typed_key_back(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    anpr_service.down = True
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert anpr_service.url in sent_to_browser(result)
+    assert API_KEY not in sent_to_browser(result)
+
+
+async def test_reconfigure_empty_key_keeps_the_stored_one(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    entry = keyed_entry(hass, anpr_service)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_URL: anpr_service.url, CONF_API_KEY: API_KEY}
+    # The stored key was checked against the service.
+    assert anpr_service.requests[-1].headers["Authorization"] == f"Bearer {API_KEY}"
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_new_key_replaces_the_stored_one(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    entry = keyed_entry(hass, anpr_service)
+    anpr_service.api_key = "rotated-key-456"
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url, CONF_API_KEY: "rotated-key-456"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_API_KEY] == "rotated-key-456"
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_removes_a_key_the_service_no_longer_asks_for(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    entry = keyed_entry(hass, anpr_service)
+    anpr_service.api_key = None
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: anpr_service.url}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_URL: anpr_service.url, CONF_API_KEY: None}
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_suggests_the_stored_url_with_its_port(
+    hass: HomeAssistant, anpr_service: FakeAnprService
+) -> None:
+    """An entry saved before ports were always written keeps its port when resubmitted."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=INSTANCE_ID, data={CONF_URL: "https://anpr.example.org"}
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert "https://anpr.example.org:443" in sent_to_browser(result)

@@ -168,7 +168,7 @@ async def test_plate_read_end_to_end(
     assert plate.state == "AYO9034"
     assert plate.attributes["frames"] == 2
     assert hass.states.get("binary_sensor.driveway_unknown_vehicle_present").state == "on"
-    image = hass.states.get("image.driveway_last_plate")
+    image = hass.states.get("image.driveway_last_plate_picture")
     assert image is not None
     assert image.state not in ("unknown", "unavailable")  # the service sent the crop
 

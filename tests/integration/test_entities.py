@@ -9,6 +9,7 @@ from unittest.mock import patch
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 LAST_PLATE = "sensor.driveway_last_plate"
 LAST_SCAN = "sensor.driveway_last_scan"
 INFERENCE = "sensor.driveway_inference_time"
-IMAGE = "image.driveway_last_plate"
+IMAGE = "image.driveway_last_plate_picture"
 EVENT = "event.driveway_vehicle"
 UNKNOWN_PRESENT = "binary_sensor.driveway_unknown_vehicle_present"
 RESIDENT_PRESENT = "binary_sensor.driveway_resident_vehicle_present"
@@ -60,6 +61,34 @@ async def test_entities_before_any_scan(hass: HomeAssistant) -> None:
     assert hass.states.get(EVENT).state == STATE_UNKNOWN
     assert hass.states.get(UNKNOWN_PRESENT).state == STATE_OFF
     assert hass.states.get(CONNECTIVITY).state == STATE_ON
+
+
+async def test_words_a_user_sees(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    # Occupancy reads Detected / Clear; presence read "Away" ("was detected away").
+    for category in Category:
+        state = hass.states.get(f"binary_sensor.driveway_{category}_vehicle_present")
+        assert state.attributes["device_class"] == "occupancy"
+
+    # No two entities of the camera's device share a name ("Last plate" was the sensor's
+    # and the image's).
+    entities = er.async_get(hass)
+    camera = entities.async_get(LAST_PLATE).device_id
+    names = [
+        hass.states.get(entity.entity_id).name
+        for entity in er.async_entries_for_device(entities, camera)
+        if hass.states.get(entity.entity_id) is not None
+    ]
+    assert len(names) == len(set(names))
+    assert hass.states.get(IMAGE).name == "Driveway Last plate picture"
+
+    # An unknown car is not shown as "Unknown", Home Assistant's word for a missing state.
+    texts = await async_get_translations(hass, "en", "entity", [DOMAIN])
+    prefix = f"component.{DOMAIN}.entity"
+    for attribute in (
+        "event.vehicle.state_attributes.event_type",
+        "sensor.last_plate.state_attributes.category",
+    ):
+        assert texts[f"{prefix}.{attribute}.state.unknown"] == "Unrecognised"
 
 
 async def test_devices(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:

@@ -51,7 +51,12 @@ def form(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def entry(hass: HomeAssistant) -> MockConfigEntry:
-    """Return an entry that is not loaded: the options flow works without the service."""
+    """Return an entry that is not loaded: the options flow works without the service.
+
+    Home Assistant has two cameras; the entry watches one.
+    """
+    for camera in (CAMERA, GATE):
+        hass.states.async_set(camera, "idle")
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id="0" * 32,
@@ -134,6 +139,27 @@ async def test_add_camera_already_watched(hass: HomeAssistant, entry: MockConfig
         await hass.config_entries.options.async_configure(
             result["flow_id"], {CONF_CAMERA: CAMERA, **form()}
         )
+
+
+async def test_add_camera_when_every_camera_is_watched(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """Said in words, not by an empty camera list ("No matching entities found")."""
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_CAMERAS: {CAMERA: camera_options(), GATE: camera_options()}}
+    )
+    result = await open_menu(hass, entry, "add_camera")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "all_cameras_watched"
+
+
+async def test_add_camera_without_any_camera(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    hass.config_entries.async_update_entry(entry, options={})
+    for camera in (CAMERA, GATE):
+        hass.states.async_remove(camera)
+    result = await open_menu(hass, entry, "add_camera")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_cameras"
 
 
 async def test_edit_camera(hass: HomeAssistant, entry: MockConfigEntry) -> None:

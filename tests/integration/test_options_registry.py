@@ -48,6 +48,8 @@ FAR_FUTURE = "2099-01-01 10:00:00"
 @pytest.fixture
 def entry(hass: HomeAssistant) -> MockConfigEntry:
     """Return an entry that is not loaded: the registry is managed without the service."""
+    for camera in (CAMERA, "camera.gate"):
+        hass.states.async_set(camera, "idle")
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id="0" * 32,
@@ -287,12 +289,17 @@ async def test_list_plates(
     result = await open_menu(hass, entry, "list_plates")
     assert result["step_id"] == "list_plates"
     assert result["description_placeholders"] == {
-        "count": "2",
         "plates": "- **FLEET***: Acme (resident) - vans\n"
         "- **GR4NDMA**: Grandma (visitor, has no visitor pass)",
     }
-    result = await submit(hass, result, {})
-    assert result["type"] is FlowResultType.MENU  # back to the menu
+    # Read-only: a menu of what to do next (no form with a Submit button), or back.
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["add_plate", "edit_plate", "remove_plate", "init"]
+    result = await submit(hass, result, {"next_step_id": "init"})
+    assert (result["type"], result["step_id"]) == (FlowResultType.MENU, "init")
+    result = await open_menu(hass, entry, "list_plates")
+    result = await submit(hass, result, {"next_step_id": "edit_plate"})
+    assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "edit_plate")
 
 
 async def test_unreadable_registry_aborts(

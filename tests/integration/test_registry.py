@@ -363,6 +363,7 @@ async def test_pass_window_and_entries(registry: PlateRegistry) -> None:
     first = registry.async_use_entry("XY98ZZZ", during)
     assert first is not None
     assert first.entries_left == 1
+    assert first.describe_pass(during).endswith(", 1 entry left")
     second = registry.async_use_entry("XY98ZZZ", during)
     assert second is not None
     assert second.entries_left == 0
@@ -374,6 +375,16 @@ async def test_pass_window_and_entries(registry: PlateRegistry) -> None:
     after = NOW + 3 * HOUR
     assert second.pass_state(after) is PassState.EXPIRED
     assert "expired at" in second.describe_pass(after)
+
+
+async def test_single_entry_pass_used_up(registry: PlateRegistry) -> None:
+    visitor = registry.async_set_pass(
+        "XY98ZZZ", "Bob", start=NOW, end=NOW + HOUR, max_entries=1, now=NOW
+    )
+    assert visitor.describe_pass(NOW).endswith(", 1 entry left")
+    used = registry.async_use_entry("XY98ZZZ", NOW)
+    assert used is not None
+    assert used.describe_pass(NOW) == "has used the only entry of the visitor pass"
 
 
 async def test_unlimited_pass_and_no_pass(registry: PlateRegistry) -> None:

@@ -17,11 +17,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from yarl import URL
 
 from custom_components.anpr import watcher as watcher_module
 from custom_components.anpr.api import AnprConnectionError, AnprOverloadedError
@@ -121,6 +123,12 @@ async def test_sustained_outage_raises_a_repair_issue_that_clears_itself(
     assert issue.translation_placeholders["url"] == anpr_service.url
     assert issue.translation_placeholders["entry"] == loaded_entry.title
     assert "cannot reach" in issue.translation_placeholders["error"]
+    texts = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    title = texts[f"component.{DOMAIN}.issues.service_unavailable.title"].format(
+        **issue.translation_placeholders
+    )
+    # Named once, by address (the entry's title "ANPR (127.0.0.1)" doubled the name).
+    assert title == f"ANPR inference service at {URL(anpr_service.url).authority} is unreachable"
 
     # Back: the next poll clears the issue and the entities.
     await anpr_service.start()

@@ -1,0 +1,1 @@
+"""Tests of the development environment that `script/setup` builds."""
