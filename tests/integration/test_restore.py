@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 LAST_PLATE = "sensor.driveway_last_plate"
 LAST_SCAN = "sensor.driveway_last_scan"
-IMAGE = "image.driveway_last_plate"
+IMAGE = "image.driveway_last_plate_picture"
 EVENT = "event.driveway_vehicle"
 UNKNOWN_PRESENT = "binary_sensor.driveway_unknown_vehicle_present"
 RESTORED = (LAST_PLATE, LAST_SCAN, IMAGE, EVENT)
