@@ -56,6 +56,12 @@ class ServiceConfig:
     max_queue: int = 8
     max_body_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
+    # The most pixels one image is decoded to (PNG and WebP whole, JPEGs after reduction);
+    # sized so two decodes at once fit beside Home Assistant on a 2 GB board (see DOCS.md).
+    max_decoded_pixels: int = 3840 * 2160
+    # Seconds a client has to send a whole request body, and its request headers.
+    body_timeout: float = 30.0
+    header_timeout: float = 10.0
     default_region: str | None = None
     min_confidence: float = 0.4
     log_level: str = "info"
@@ -104,6 +110,9 @@ _SCHEMA = vol.Schema(
         vol.Optional("max_queue"): vol.All(vol.Coerce(int), vol.Range(min=0, max=1000)),
         vol.Optional("max_body_bytes"): vol.All(vol.Coerce(int), vol.Range(min=1024)),
         vol.Optional("max_pixels"): vol.All(vol.Coerce(int), vol.Range(min=10_000)),
+        vol.Optional("max_decoded_pixels"): vol.All(vol.Coerce(int), vol.Range(min=10_000)),
+        vol.Optional("body_timeout"): vol.All(vol.Coerce(float), vol.Range(min=1, max=3600)),
+        vol.Optional("header_timeout"): vol.All(vol.Coerce(float), vol.Range(min=1, max=3600)),
         vol.Optional("default_region"): vol.Any(None, vol.All(str, vol.Lower)),
         vol.Optional("min_confidence"): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
         vol.Optional("log_level"): vol.All(
