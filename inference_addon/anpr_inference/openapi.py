@@ -22,6 +22,7 @@ ERROR_CODES: Final = (
     "unauthorized",
     "not_found",
     "method_not_allowed",
+    "request_timeout",
     "payload_too_large",
     "image_too_large",
     "unsupported_media_type",
@@ -156,6 +157,11 @@ def build_openapi(
                             "parameter is invalid (`invalid_parameter`)."
                         ),
                         **unauthorized,
+                        "408": _error(
+                            "The body did not arrive in time: not all of it within the "
+                            "service's body timeout, or with too long a pause in it "
+                            "(`request_timeout`). The connection is closed."
+                        ),
                         "413": _error(
                             "The body is larger than the limit (`payload_too_large`) or the "
                             "image has more pixels than allowed (`image_too_large`)."
@@ -167,8 +173,9 @@ def build_openapi(
                         ),
                         "500": {"$ref": _RESPONSES + "InternalError"},
                         "503": {
-                            "description": "Every worker is busy and the queue is full "
-                            "(`overloaded`); try again after `Retry-After` seconds.",
+                            "description": "Every worker is busy and the queue is full, or "
+                            "too many uploads are being received at once (`overloaded`); try "
+                            "again after `Retry-After` seconds.",
                             "headers": {
                                 "Retry-After": {
                                     "description": "Seconds to wait before retrying.",
@@ -283,7 +290,12 @@ def _schemas(regions: Sequence[str]) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "service": {"const": "anpr-inference"},
-                "status": {"type": "string", "enum": ["ok"]},
+                "status": {
+                    "type": "string",
+                    "enum": ["ok", "degraded"],
+                    "description": "`degraded` while every worker is busy and the queue is "
+                    "full (recognitions get 503 until one finishes): busy, not down.",
+                },
                 "version": {"type": "string"},
                 "instance_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
                 "models": {
