@@ -13,8 +13,8 @@ Design points, each there for a reason:
 - Slow clients cannot take the service from others. A body is received *before* admission,
   so a client trickling its upload holds no slot; it has `body_timeout` seconds for the
   whole body and `BODY_IDLE_TIMEOUT` between two pieces of it, else 408 and the connection
-  is closed. Bodies being received share a memory budget as large as what admitted ones may
-  hold (503 beyond it). A connection must complete its first request's headers within
+  is closed. Bodies being received share a memory budget of `RECEIVING_BODIES` full-size
+  bodies (503 beyond it). A connection must complete its first request's headers within
   `header_timeout` seconds, later ones within `KEEPALIVE_TIMEOUT` of the previous answer.
 - Secrets never reach the log: the access log and every line written through
   `redact.RedactingFormatter` have query keys and credentials redacted.
@@ -106,6 +106,11 @@ KEEPALIVE_TIMEOUT: Final = 30.0
 request after the first (aiohttp closes a connection whose next request is not complete by
 then). Longer than clients keep idle connections (aiohttp's client: 15 s), so the server is
 not the one to close a connection a client is about to reuse."""
+RECEIVING_BODIES: Final = 2
+"""Bodies being received may hold this many largest bodies' worth of memory in all (503
+beyond): receiving before admission must not turn the bound on memory into none. A slow
+client holds only what it has sent; snapshots are far below the limit, so dozens of
+ordinary uploads fit at once."""
 _HEADER_SWEEP_INTERVAL: Final = 1.0
 _HANDLER_ARGS: Final[dict[str, Any]] = {
     # Compressed bodies are refused, not inflated: see the module docstring.
@@ -280,9 +285,7 @@ def create_app(config: ServiceConfig, engine: Recognizer, *, instance_id: str) -
         engine=engine,
         instance_id=instance_id,
         load=load,
-        # As much as the admitted recognitions may hold: receiving before admission must
-        # not turn the bound on memory into none.
-        receiving=_BodyBudget(load.capacity * config.max_body_bytes),
+        receiving=_BodyBudget(RECEIVING_BODIES * config.max_body_bytes),
         metrics=metrics,
         openapi=openapi,
     )

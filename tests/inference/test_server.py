@@ -616,30 +616,35 @@ async def test_full_queue_is_503_and_health_still_answers(
 
 
 async def test_bodies_being_received_share_a_memory_budget(make_client: MakeClient) -> None:
-    # One slot, so bodies being received may hold one body's limit in all.
-    client = await make_client(workers=1, max_queue=0, max_body_bytes=2048)
+    # Bodies being received may hold two largest bodies' worth in all.
+    client = await make_client(max_body_bytes=2048)
     receiving = client.server.app[_STATE].receiving
+    assert receiving.limit == 2 * 2048
     release = asyncio.Event()
-    part = b"\xff\xd8\xff" + b"\0" * 1497
+    part = b"\xff\xd8\xff" + b"\0" * 1997
 
     async def slow_body() -> AsyncIterator[bytes]:
         yield part
         await release.wait()
 
     headers = {"Content-Type": "image/jpeg"}
-    first = asyncio.create_task(client.post("/v1/recognize", data=slow_body(), headers=headers))
+    slow = [
+        asyncio.create_task(client.post("/v1/recognize", data=slow_body(), headers=headers))
+        for _ in range(2)
+    ]
     try:
-        for _ in range(2000):  # until the server holds the first part
-            if receiving.held >= len(part):
+        for _ in range(2000):  # until the server holds both first parts
+            if receiving.held >= 2 * len(part):
                 break
             await asyncio.sleep(0.01)
-        assert receiving.held == len(part)
-        response = await client.post("/v1/recognize", data=part, headers=headers)
+        assert receiving.held == 2 * len(part)
+        response = await client.post("/v1/recognize", data=part[:200], headers=headers)
         await assert_error(response, 503, "overloaded", mentions="uploads")
         assert int(response.headers["Retry-After"]) >= 1
     finally:
         release.set()
-    await assert_error(await first, 400, "invalid_image")
+    for task in slow:
+        await assert_error(await task, 400, "invalid_image")
     assert receiving.held == 0
 
 
