@@ -510,7 +510,8 @@ async def trickle(
     """Upload to `url` one body byte every `interval` seconds, forever (until cancelled).
 
     The body is declared as 10 MB of JPEG, so it never ends on its own; whenever the service
-    answers (408 once its body deadline passes) or closes the connection, a new one starts.
+    answers (408 once its body deadline passes) or closes the connection, a new one starts
+    `interval` seconds later.
     """
     assert url.host is not None  # noqa: S101 - a URL with a host is all this module builds
     head = (
@@ -545,6 +546,7 @@ async def trickle(
             tally.hung_up += 1
         finally:
             writer.close()
+        await asyncio.sleep(interval)  # as a client would: not again at once
 
 
 async def _sample_memory(sample: Callable[[], int | None], memory: MemoryReport) -> None:
