@@ -46,6 +46,7 @@ def build_openapi(
     auth_required: bool,
     max_body_bytes: int,
     max_pixels: int,
+    max_decoded_pixels: int | None = None,
     default_region: str | None,
     default_min_confidence: float,
 ) -> dict[str, Any]:
@@ -103,7 +104,14 @@ def build_openapi(
                         "without an image type) is accepted when its magic bytes are those "
                         "of a JPEG, PNG or WebP. Bodies over "
                         f"{max_body_bytes} bytes and images over {max_pixels} pixels are "
-                        "refused with 413."
+                        "refused with 413"
+                        + (
+                            f", and so are PNG and WebP images over {max_decoded_pixels} "
+                            "pixels (they are decoded whole; large JPEGs are decoded at "
+                            "reduced scale)."
+                            if max_decoded_pixels is not None
+                            else "."
+                        )
                     ),
                     **protected,
                     "parameters": [

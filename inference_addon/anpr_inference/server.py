@@ -272,6 +272,7 @@ def create_app(config: ServiceConfig, engine: Recognizer, *, instance_id: str) -
         auth_required=config.api_key is not None,
         max_body_bytes=config.max_body_bytes,
         max_pixels=config.max_pixels,
+        max_decoded_pixels=config.max_decoded_pixels,
         default_region=config.default_region,
         default_min_confidence=config.min_confidence,
     )
