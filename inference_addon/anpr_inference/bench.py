@@ -2,7 +2,7 @@
 
 Folders use the OpenALPR benchmark layout: `NAME.jpg` (or `.jpeg`/`.png`) beside `NAME.txt`
 holding one line per plate, `NAME.jpg x y w h PLATE`, separated by tabs or spaces. Every image
-is read from disk as encoded bytes, then decoded and recognised at full resolution, which is
+is read from disk as encoded bytes, then decoded (large JPEGs reduced) and recognised, which is
 exactly the work the HTTP service does per request, and the reads are scored against the labels.
 
 Metrics (per folder and overall; a fraction is null when its denominator is 0):
@@ -62,7 +62,7 @@ from tqdm import tqdm
 
 from .cli import confidence, positive_int
 from .formats import REGIONS, normalize_plate
-from .imaging import ImageError, decode_image
+from .imaging import Decoded, ImageError, decode_for_recognition, decode_image
 from .results import Box, PlateRead
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ IOU_THRESHOLD: Final = 0.5
 JSON_VERSION: Final = 1
 TOP_CONFUSIONS: Final = 10
 
-Decoder = Callable[[bytes], "Image"]
+Decoder = Callable[[bytes], Decoded]
 
 
 class DatasetError(ValueError):
@@ -558,10 +558,19 @@ def _run_one(
     try:
         data = sample.image.read_bytes()
         start = time.perf_counter()
-        image = decode(data)
-        result = engine.recognize(image, region=run.region, min_confidence=settings.min_confidence)
+        decoded = decode(data)
+        result = engine.recognize(
+            decoded.pixels, region=run.region, min_confidence=settings.min_confidence
+        )
+        result = decoded.restore(result)
         run.latencies_ms.append((time.perf_counter() - start) * 1000)
         plates = result.plates
+        # Failures are drawn in the photo's own coordinates, like its labels.
+        image = (
+            decode_image(data, max_pixels=settings.max_pixels)
+            if decoded.reduced and failures is not None
+            else decoded.pixels
+        )
     except (OSError, ImageError) as err:
         run.errors.append((sample.image, str(err)))
     score = score_image(
@@ -585,10 +594,10 @@ def _run_concurrently(
 
     def one(path: Path) -> bool:
         try:
-            image = decode(path.read_bytes())
+            decoded = decode(path.read_bytes())
         except (OSError, ImageError):
             return False
-        engine.recognize(image, region=run.region, min_confidence=settings.min_confidence)
+        engine.recognize(decoded.pixels, region=run.region, min_confidence=settings.min_confidence)
         return True
 
     start = time.perf_counter()
@@ -839,8 +848,10 @@ def run_with_engine(
         max_pixels=config.max_pixels,
     )
 
-    def decode(data: bytes) -> Image:
-        return decode_image(data, max_pixels=settings.max_pixels)
+    def decode(data: bytes) -> Decoded:
+        return decode_for_recognition(
+            data, max_pixels=settings.max_pixels, max_decoded_pixels=config.max_decoded_pixels
+        )
 
     interactive = not args.json and sys.stdout.isatty() and sys.stderr.isatty()
     engine.warm_up()

@@ -46,6 +46,9 @@ _SERVE_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--max-queue", "max_queue", "requests that may wait for a worker before 503"),
     ("--max-body-bytes", "max_body_bytes", "largest accepted request body"),
     ("--max-pixels", "max_pixels", "largest accepted image (width x height)"),
+    ("--max-decoded-pixels", "max_decoded_pixels", "most pixels one image is decoded to"),
+    ("--body-timeout", "body_timeout", "seconds a client has to send a request body (30)"),
+    ("--header-timeout", "header_timeout", "seconds a client has to send its headers (10)"),
     ("--default-region", "default_region", "region used when a request names none"),
     ("--min-confidence", "min_confidence", "default minimum plate confidence (0-1)"),
 )
@@ -121,11 +124,12 @@ def build_config(args: argparse.Namespace, environ: dict[str, str] | None = None
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """Log to stderr, every line with its secrets redacted (see `redact`)."""
+    from .redact import RedactingFormatter  # noqa: PLC0415
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
 
 
 def _serve(args: argparse.Namespace, config: ServiceConfig) -> int:
@@ -158,7 +162,7 @@ def _supervisor_announcer(config: ServiceConfig, token: str) -> Callable[[int], 
 
 def _recognize(args: argparse.Namespace, config: ServiceConfig) -> int:
     from .engine import create_engine  # noqa: PLC0415
-    from .imaging import ImageError, decode_image  # noqa: PLC0415
+    from .imaging import ImageError, decode_for_recognition  # noqa: PLC0415
 
     engine = create_engine(config)
     region = args.region or config.default_region
@@ -167,13 +171,19 @@ def _recognize(args: argparse.Namespace, config: ServiceConfig) -> int:
     failed = False
     for path in args.images:
         try:
-            image = decode_image(Path(path).read_bytes(), max_pixels=config.max_pixels)
+            decoded = decode_for_recognition(
+                Path(path).read_bytes(),
+                max_pixels=config.max_pixels,
+                max_decoded_pixels=config.max_decoded_pixels,
+            )
         except (OSError, ImageError) as err:
             print(f"{path}: error: {err}", file=sys.stderr)
             documents.append({"file": str(path), "error": str(err)})
             failed = True
             continue
-        result = engine.recognize(image, region=region, min_confidence=min_conf)
+        result = decoded.restore(
+            engine.recognize(decoded.pixels, region=region, min_confidence=min_conf)
+        )
         documents.append({"file": str(path), **result.as_dict()})
         if not args.json:
             plates = (

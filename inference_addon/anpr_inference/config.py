@@ -59,6 +59,12 @@ class ServiceConfig:
     max_queue: int = 8
     max_body_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
+    # The most pixels one image is decoded to (PNG and WebP whole, JPEGs after reduction);
+    # sized so two decodes at once fit beside Home Assistant on a 2 GB board (see DOCS.md).
+    max_decoded_pixels: int = 3840 * 2160
+    # Seconds a client has to send a whole request body, and its request headers.
+    body_timeout: float = 30.0
+    header_timeout: float = 10.0
     default_region: str | None = None
     min_confidence: float = 0.4
     log_level: str = "info"
@@ -148,6 +154,15 @@ _RULES: dict[str, tuple[Any, str]] = {
     "max_queue": (_whole(0, 1000), "a whole number from 0 to 1000"),
     "max_body_bytes": (_whole(1024), "a whole number of bytes, at least 1024"),
     "max_pixels": (_whole(10_000), "a whole number of pixels, at least 10000"),
+    "max_decoded_pixels": (_whole(10_000), "a whole number of pixels, at least 10000"),
+    "body_timeout": (
+        vol.All(vol.Coerce(float), vol.Range(min=1, max=3600)),
+        "a number of seconds from 1 to 3600",
+    ),
+    "header_timeout": (
+        vol.All(vol.Coerce(float), vol.Range(min=1, max=3600)),
+        "a number of seconds from 1 to 3600",
+    ),
     "default_region": _one_of(REGIONS, optional=True),
     "min_confidence": (
         vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),

@@ -20,18 +20,24 @@ when that is not on this machine; memory is then not measured).
 The run is bounded: frames are sent for `--seconds`, then unanswered requests get at most
 `--drain-timeout` seconds before they are cancelled (counted as `unfinished`).
 
+`--slow-clients N` adds N hostile uploaders for the whole run: each sends the headers of a
+recognition and then its body one byte every `--slow-interval` seconds, and connects again
+whenever the service answers or hangs up. The cameras' latency then says what a slow client
+costs everyone else (nothing, when the service receives bodies before admitting them).
+
 `--json` prints one document with stable keys:
 
     {"version": 1,
      "target": {"url", "started", "pid", "exit_code"},
      "settings": {"cameras", "fps", "seconds", "max_outstanding", "timeout",
-                  "drain_timeout", "images"},
+                  "drain_timeout", "images", "slow_clients", "slow_interval"},
      "duration_s", "offered_per_second", "throughput_per_second",
      "requests": {"scheduled", "sent", "answered", "rejected", "failed", "dropped",
                   "unfinished"},
      "latency_ms": {"p50", "p95", "p99", "max", "mean"},
      "errors": {KIND: COUNT},
      "health": {"polls", "failures", "worst_ms", "p50_ms"},
+     "slow_clients": {"connections", "answers": {STATUS: COUNT}, "hung_up"} | null,
      "memory": {"method", "idle_rss_bytes", "peak_rss_bytes", "end_rss_bytes"} | null}
 
 `answered` counts 200 answers (`throughput_per_second` is answered over `duration_s`, the
@@ -40,7 +46,9 @@ everything else (its kinds in `errors`: `"<status> <error code>"` for HTTP answe
 `timeout`, `connection` or `client: <exception>`). Latencies are of answered requests only,
 from sending the request until the whole answer was read; a field is null when nothing was
 measured. `scheduled` = `sent` + `dropped`; `sent` = `answered` + `rejected` + `failed` +
-`unfinished`.
+`unfinished`. `slow_clients` counts the slow uploaders' connections, the answers they got by
+status (408 when the service's body deadline ends one) and the connections the service closed
+without an answer; `peak_rss_bytes` includes the kernel's high-water mark (VmHWM) at the end.
 """
 
 from __future__ import annotations
@@ -88,6 +96,9 @@ _SERVICE_ONLY_SETTINGS: Final = (
     "max_queue",
     "max_body_bytes",
     "max_pixels",
+    "max_decoded_pixels",
+    "body_timeout",
+    "header_timeout",
     "default_region",
     "min_confidence",
 )
@@ -123,6 +134,17 @@ class LoadSettings:
     max_outstanding: int = 4
     timeout: float = 30.0
     drain_timeout: float = 30.0
+    slow_clients: int = 0
+    slow_interval: float = 1.0
+
+
+@dataclass(slots=True)
+class SlowTally:
+    """What the slow uploaders saw."""
+
+    connections: int = 0
+    answers: Counter[int] = field(default_factory=Counter)
+    hung_up: int = 0
 
 
 @dataclass(slots=True)
@@ -138,6 +160,7 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)
     health_latencies: list[float] = field(default_factory=list)
     health_failures: int = 0
+    slow: SlowTally = field(default_factory=SlowTally)
 
 
 @dataclass(slots=True)
@@ -208,6 +231,8 @@ class LoadReport:
                 "timeout": self.settings.timeout,
                 "drain_timeout": self.settings.drain_timeout,
                 "images": self.images,
+                "slow_clients": self.settings.slow_clients,
+                "slow_interval": self.settings.slow_interval,
             },
             "duration_s": round(self.duration_s, 3),
             "offered_per_second": round(self.settings.cameras * self.settings.fps, 3),
@@ -231,6 +256,15 @@ class LoadReport:
                 "worst_ms": _ms(max(tally.health_latencies, default=None)),
                 "p50_ms": _latency_summary(tally.health_latencies)["p50"],
             },
+            "slow_clients": (
+                {
+                    "connections": tally.slow.connections,
+                    "answers": {str(k): v for k, v in sorted(tally.slow.answers.items())},
+                    "hung_up": tally.slow.hung_up,
+                }
+                if self.settings.slow_clients
+                else None
+            ),
             "memory": (
                 None
                 if self.memory is None
@@ -325,6 +359,12 @@ async def drive(
         started = loop.time()
         deadline = started + settings.seconds
         background = [asyncio.create_task(_poll_health(health_session, health_url, tally))]
+        background += [
+            asyncio.create_task(
+                trickle(recognize_url, settings.slow_interval, tally.slow, api_key=api_key)
+            )
+            for _ in range(settings.slow_clients)
+        ]
         if sample_rss is not None and memory is not None:
             background.append(asyncio.create_task(_sample_memory(sample_rss, memory)))
         try:
@@ -464,6 +504,51 @@ async def _poll_health(session: aiohttp.ClientSession, url: URL, tally: Tally) -
         await asyncio.sleep(max(0.0, started + HEALTH_INTERVAL - loop.time()))
 
 
+async def trickle(
+    url: URL, interval: float, tally: SlowTally, *, api_key: str | None = None
+) -> None:
+    """Upload to `url` one body byte every `interval` seconds, forever (until cancelled).
+
+    The body is declared as 10 MB of JPEG, so it never ends on its own; whenever the service
+    answers (408 once its body deadline passes) or closes the connection, a new one starts
+    `interval` seconds later.
+    """
+    assert url.host is not None  # noqa: S101 - a URL with a host is all this module builds
+    head = (
+        f"POST {url.raw_path_qs} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+        "Content-Type: image/jpeg\r\nContent-Length: 10000000\r\n"
+        + (f"Authorization: Bearer {api_key}\r\n" if api_key else "")
+        + "\r\n"
+    ).encode()
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection(url.host, url.port)
+        except OSError:
+            tally.hung_up += 1
+            await asyncio.sleep(interval)
+            continue
+        tally.connections += 1
+        try:
+            writer.write(head + b"\xff")
+            while True:
+                await writer.drain()
+                try:
+                    line = await asyncio.wait_for(reader.readline(), interval)
+                except TimeoutError:
+                    writer.write(b"\x00")
+                    continue
+                if match := re.match(rb"HTTP/1\.[01] (\d{3}) ", line):
+                    tally.answers[int(match.group(1))] += 1
+                else:
+                    tally.hung_up += 1
+                break
+        except OSError:
+            tally.hung_up += 1
+        finally:
+            writer.close()
+        await asyncio.sleep(interval)  # as a client would: not again at once
+
+
 async def _sample_memory(sample: Callable[[], int | None], memory: MemoryReport) -> None:
     while True:
         memory.observe(sample())
@@ -552,8 +637,13 @@ class _Service:
     readers: list[asyncio.Task[None]]
 
 
-async def start_service(config: ServiceConfig, *, startup_timeout: float) -> tuple[_Service, URL]:
-    """Start `anpr-inference serve` on a free loopback port; return it once it listens."""
+async def start_service(
+    config: ServiceConfig, *, startup_timeout: float, log_lines: int = _STDERR_TAIL
+) -> tuple[_Service, URL]:
+    """Start `anpr-inference serve` on a free loopback port; return it once it listens.
+
+    The last `log_lines` lines of its log are kept (`_Service.stderr_tail`).
+    """
     host = config.host if is_loopback(config.host) else "127.0.0.1"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -572,7 +662,7 @@ async def start_service(config: ServiceConfig, *, startup_timeout: float) -> tup
     )
     if process.stdout is None or process.stderr is None:  # pragma: no cover - PIPE was asked
         raise LoadError("cannot read the service's output")
-    tail: deque[str] = deque(maxlen=_STDERR_TAIL)
+    tail: deque[str] = deque(maxlen=log_lines)
     # The service logs every request to stderr: it is drained all the time (a full pipe
     # would block the service) and only its tail is kept, to explain a failed start.
     service = _Service(process, tail, [asyncio.create_task(_drain(process.stderr, tail))])
@@ -734,6 +824,20 @@ def add_parser(
         metavar="N",
         help="send at most N photos of DIR (200)",
     )
+    parser.add_argument(
+        "--slow-clients",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run N uploaders that trickle their bodies all along (0)",
+    )
+    parser.add_argument(
+        "--slow-interval",
+        type=positive_float,
+        default=1.0,
+        metavar="S",
+        help="seconds between two bytes of a slow uploader (1)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     _add_flags(
         parser,
@@ -785,6 +889,8 @@ def run(args: argparse.Namespace, config: ServiceConfig) -> int:
         max_outstanding=args.max_outstanding,
         timeout=args.timeout,
         drain_timeout=args.drain_timeout,
+        slow_clients=max(0, args.slow_clients),
+        slow_interval=args.slow_interval,
     )
     try:
         report = asyncio.run(
@@ -842,6 +948,14 @@ def report_text(report: LoadReport) -> str:
         f"health: {health['polls']} poll(s), worst {_num(health['worst_ms'])} ms, "
         f"p50 {_num(health['p50_ms'])} ms, {health['failures']} failure(s)"
     )
+    slow = doc["slow_clients"]
+    if slow is not None:
+        answers = ", ".join(f"{n} x {status}" for status, n in slow["answers"].items()) or "none"
+        lines.append(
+            f"slow clients: {s['slow_clients']} trickling 1 byte every {s['slow_interval']:g} s; "
+            f"{slow['connections']} connection(s), answers: {answers}, "
+            f"{slow['hung_up']} closed without an answer"
+        )
     memory = doc["memory"]
     if memory is not None:
         lines.append(

@@ -36,11 +36,12 @@ class Metrics:
         version: str,
         in_flight: Callable[[], float],
         queued: Callable[[], float],
+        degraded: Callable[[], float],
     ) -> None:
         """Create every series in a fresh registry.
 
-        `in_flight` and `queued` are read at scrape time, so the gauges can never drift
-        from the admission counter they report.
+        `in_flight`, `queued` and `degraded` are read at scrape time, so the gauges can
+        never drift from the admission counter they report.
         """
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -91,6 +92,13 @@ class Metrics:
             registry=self.registry,
         )
         queue_gauge.set_function(queued)
+        degraded_gauge = Gauge(
+            "anpr_degraded",
+            "1 while every admission slot is taken (new recognitions get 503 and health "
+            "says degraded), else 0.",
+            registry=self.registry,
+        )
+        degraded_gauge.set_function(degraded)
         model_info = Gauge(
             "anpr_model_info",
             "The models in use (always 1); labels name them.",

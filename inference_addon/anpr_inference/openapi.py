@@ -22,6 +22,7 @@ ERROR_CODES: Final = (
     "unauthorized",
     "not_found",
     "method_not_allowed",
+    "request_timeout",
     "payload_too_large",
     "image_too_large",
     "unsupported_media_type",
@@ -45,6 +46,7 @@ def build_openapi(
     auth_required: bool,
     max_body_bytes: int,
     max_pixels: int,
+    max_decoded_pixels: int | None = None,
     default_region: str | None,
     default_min_confidence: float,
 ) -> dict[str, Any]:
@@ -102,7 +104,14 @@ def build_openapi(
                         "without an image type) is accepted when its magic bytes are those "
                         "of a JPEG, PNG or WebP. Bodies over "
                         f"{max_body_bytes} bytes and images over {max_pixels} pixels are "
-                        "refused with 413."
+                        "refused with 413"
+                        + (
+                            f", and so are PNG and WebP images over {max_decoded_pixels} "
+                            "pixels (they are decoded whole; large JPEGs are decoded at "
+                            "reduced scale)."
+                            if max_decoded_pixels is not None
+                            else "."
+                        )
                     ),
                     **protected,
                     "parameters": [
@@ -156,6 +165,11 @@ def build_openapi(
                             "parameter is invalid (`invalid_parameter`)."
                         ),
                         **unauthorized,
+                        "408": _error(
+                            "The body did not arrive in time: not all of it within the "
+                            "service's body timeout, or with too long a pause in it "
+                            "(`request_timeout`). The connection is closed."
+                        ),
                         "413": _error(
                             "The body is larger than the limit (`payload_too_large`) or the "
                             "image has more pixels than allowed (`image_too_large`)."
@@ -167,8 +181,9 @@ def build_openapi(
                         ),
                         "500": {"$ref": _RESPONSES + "InternalError"},
                         "503": {
-                            "description": "Every worker is busy and the queue is full "
-                            "(`overloaded`); try again after `Retry-After` seconds.",
+                            "description": "Every worker is busy and the queue is full, or "
+                            "too many uploads are being received at once (`overloaded`); try "
+                            "again after `Retry-After` seconds.",
                             "headers": {
                                 "Retry-After": {
                                     "description": "Seconds to wait before retrying.",
@@ -283,7 +298,12 @@ def _schemas(regions: Sequence[str]) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "service": {"const": "anpr-inference"},
-                "status": {"type": "string", "enum": ["ok"]},
+                "status": {
+                    "type": "string",
+                    "enum": ["ok", "degraded"],
+                    "description": "`degraded` while every worker is busy and the queue is "
+                    "full (recognitions get 503 until one finishes): busy, not down.",
+                },
                 "version": {"type": "string"},
                 "instance_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
                 "models": {

@@ -6,7 +6,7 @@ the HTTP API documents exactly what `RecognitionResult.as_dict` returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -36,6 +36,15 @@ class Box:
         inter = ix * iy
         union = self.width * self.height + other.width * other.height - inter
         return inter / union if union > 0 else 0.0
+
+    def scaled(self, fx: float, fy: float, width: int, height: int) -> Box:
+        """Return the box with x scaled by `fx`, y by `fy`, kept within `width` x `height`."""
+        return Box(
+            min(width, max(0, round(self.x1 * fx))),
+            min(height, max(0, round(self.y1 * fy))),
+            min(width, max(0, round(self.x2 * fx))),
+            min(height, max(0, round(self.y2 * fy))),
+        )
 
     def as_dict(self) -> dict[str, int]:
         """JSON form."""
@@ -102,6 +111,19 @@ class RecognitionResult:
     width: int
     height: int
     timings: Timings
+
+    def rescaled(self, width: int, height: int) -> RecognitionResult:
+        """Return the result for the same picture at `width` x `height` (boxes scaled).
+
+        For images decoded reduced: the answer describes the upload, not the decoded copy.
+        """
+        if (width, height) == (self.width, self.height):
+            return self
+        fx, fy = width / self.width, height / self.height
+        plates = tuple(
+            replace(plate, box=plate.box.scaled(fx, fy, width, height)) for plate in self.plates
+        )
+        return replace(self, plates=plates, width=width, height=height)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form (the body of `POST /v1/recognize` without crops)."""

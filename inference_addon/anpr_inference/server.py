@@ -8,7 +8,16 @@ Design points, each there for a reason:
 - Admission control: at most `workers + max_queue` recognitions are in flight; one more gets
   503 `overloaded` with `Retry-After` at once instead of piling up behind a slow CPU until
   every client times out. A slot is held from admission until the worker is done with the
-  image, even when the client has gone, so the bound is real.
+  image, even when the client has gone, so the bound is real. While every slot is taken,
+  `/v1/health` says `degraded` (busy, not down).
+- Slow clients cannot take the service from others. A body is received *before* admission,
+  so a client trickling its upload holds no slot; it has `body_timeout` seconds for the
+  whole body and `BODY_IDLE_TIMEOUT` between two pieces of it, else 408 and the connection
+  is closed. Bodies being received share a memory budget of `RECEIVING_BODIES` full-size
+  bodies (503 beyond it). A connection must complete its first request's headers within
+  `header_timeout` seconds, later ones within `KEEPALIVE_TIMEOUT` of the previous answer.
+- Secrets never reach the log: the access log and every line written through
+  `redact.RedactingFormatter` have query keys and credentials redacted.
 - Every answer the API gives is JSON with the contract's error shape, including aiohttp's own
   404/405/413 and unexpected failures (500 `internal_error`, logged with the traceback, the
   message kept generic so no internals leak).
@@ -23,9 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 import hmac
 import ipaddress
 import logging
@@ -35,9 +44,11 @@ import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Final, cast
+import weakref
 
 from aiohttp import BodyPartReader, MultipartReader, hdrs, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
+from aiohttp.web_protocol import RequestHandler
 
 from . import __version__
 from .config import ConfigError
@@ -47,17 +58,19 @@ from .imaging import (
     ImageError,
     ImageTooLargeError,
     UnsupportedImageTypeError,
-    decode_image,
+    decode_for_recognition,
     sniff_type,
 )
 from .instance import load_or_create_instance_id
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics
 from .openapi import MULTIPART, OCTET_STREAM, build_openapi
+from .redact import AccessLogger
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from aiohttp.streams import StreamReader
+    from aiohttp.web_request import BaseRequest
 
     from .config import ServiceConfig
     from .engine import Recognizer
@@ -83,6 +96,30 @@ Reading it lets the client see the error instead of a reset connection; aiohttp'
 nor closes (aiohttp's own client does that), which is longer than the Supervisor waits
 before it kills the add-on.
 """
+BODY_IDLE_TIMEOUT: Final = 10.0
+"""Longest pause (seconds) between two pieces of a body, within `body_timeout` for all of it.
+
+A client on a slow link sends something every few hundred milliseconds; one that stalls
+this long is stuck or hostile, and the deadline for the whole body need not be waited out."""
+KEEPALIVE_TIMEOUT: Final = 30.0
+"""How long an idle kept-alive connection stays open, which also bounds the headers of every
+request after the first (aiohttp closes a connection whose next request is not complete by
+then). Longer than clients keep idle connections (aiohttp's client: 15 s), so the server is
+not the one to close a connection a client is about to reuse."""
+RECEIVING_BODIES: Final = 2
+"""Bodies being received may hold this many largest bodies' worth of memory in all (503
+beyond): receiving before admission must not turn the bound on memory into none. A slow
+client holds only what it has sent; snapshots are far below the limit, so dozens of
+ordinary uploads fit at once."""
+_HEADER_SWEEP_INTERVAL: Final = 1.0
+_HANDLER_ARGS: Final[dict[str, Any]] = {
+    # Compressed bodies are refused, not inflated: see the module docstring.
+    "auto_decompress": False,
+    "lingering_time": LINGERING_TIME,
+    "keepalive_timeout": KEEPALIVE_TIMEOUT,
+    "access_log_class": AccessLogger,
+}
+"""Settings of aiohttp's connection handler, for the app and for `_Connection` alike."""
 _READ_CHUNK: Final = 64 * 1024
 _MAX_MULTIPART_LINES: Final = 256
 """Boundary and header lines a multipart body may have in all (real forms have a few dozen)."""
@@ -92,6 +129,7 @@ _HTTP_ERROR_CODES: Final = {
     401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     503: "overloaded",
@@ -148,14 +186,37 @@ class _Load:
 
     @property
     def admitted(self) -> int:
-        """Recognitions in flight: reading their body, queued or running."""
+        """Recognitions in flight: queued or running."""
         return self._admitted
+
+    @property
+    def saturated(self) -> bool:
+        """Whether every slot is taken (the next recognition would get 503)."""
+        return self._admitted >= self.capacity
 
     @property
     def waiting(self) -> int:
         """Recognitions admitted but not running on a worker (yet)."""
         with self._lock:
             return max(0, self._admitted - self._running)
+
+
+class _BodyBudget:
+    """Bytes of bodies being received, bounded (used on the event loop only)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> None:
+        """Count `size` more bytes held, or refuse with 503 when the budget is spent."""
+        if self.held + size > self.limit:
+            raise _overloaded("too many uploads are being received at once; try again shortly")
+        self.held += size
+
+    def give(self, size: int) -> None:
+        """Return bytes no longer held by a body being received."""
+        self.held -= size
 
 
 @dataclass(slots=True)
@@ -166,9 +227,12 @@ class _State:
     engine: Recognizer
     instance_id: str
     load: _Load
+    receiving: _BodyBudget
     metrics: Metrics
     openapi: dict[str, Any]
     executor: ThreadPoolExecutor | None = None
+    served: weakref.WeakSet[asyncio.BaseTransport] = field(default_factory=weakref.WeakSet)
+    """Connections (their transports) whose first request's headers have arrived."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +264,7 @@ def create_app(config: ServiceConfig, engine: Recognizer, *, instance_id: str) -
         version=__version__,
         in_flight=lambda: load.admitted,
         queued=lambda: load.waiting,
+        degraded=lambda: float(load.saturated),
     )
     openapi = build_openapi(
         version=__version__,
@@ -207,20 +272,21 @@ def create_app(config: ServiceConfig, engine: Recognizer, *, instance_id: str) -
         auth_required=config.api_key is not None,
         max_body_bytes=config.max_body_bytes,
         max_pixels=config.max_pixels,
+        max_decoded_pixels=config.max_decoded_pixels,
         default_region=config.default_region,
         default_min_confidence=config.min_confidence,
     )
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[_metrics_middleware, _error_middleware, _auth_middleware],
-        # Compressed bodies are refused, not inflated: see the module docstring.
-        handler_args={"auto_decompress": False, "lingering_time": LINGERING_TIME},
+        handler_args=_HANDLER_ARGS,
     )
     app[_STATE] = _State(
         config=config,
         engine=engine,
         instance_id=instance_id,
         load=load,
+        receiving=_BodyBudget(RECEIVING_BODIES * config.max_body_bytes),
         metrics=metrics,
         openapi=openapi,
     )
@@ -257,8 +323,13 @@ async def _worker_pool(app: web.Application) -> AsyncIterator[None]:
 async def _metrics_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Count every answer by endpoint and status (outermost, so errors are counted too)."""
+    """Count every answer by endpoint and status (outermost, so errors are counted too).
+
+    Also notes that the connection delivered a request's headers (see `_close_slow_headers`).
+    """
     started = time.perf_counter()
+    if request.transport is not None:
+        request.app[_STATE].served.add(request.transport)
     response = await handler(request)
     resource = request.match_info.route.resource
     endpoint = resource.canonical if resource is not None else "unmatched"
@@ -336,9 +407,13 @@ def _error_response(
     headers: dict[str, str] | None = None,
 ) -> web.Response:
     request.app[_STATE].metrics.observe_error(code)
-    return web.json_response(
+    response = web.json_response(
         {"error": {"code": code, "message": message}}, status=status, headers=headers
     )
+    if status == 408:
+        # The rest of a late body is not waited for: the connection closes after the answer.
+        response.force_close()
+    return response
 
 
 # --- handlers ------------------------------------------------------------------------------
@@ -350,7 +425,8 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "service": SERVICE_NAME,
-            "status": "ok",
+            # Busy is not down: Home Assistant keeps the service available, and shows why.
+            "status": "degraded" if state.load.saturated else "ok",
             "version": __version__,
             "instance_id": state.instance_id,
             "models": {stage: model.as_dict() for stage, model in state.engine.models.items()},
@@ -375,8 +451,9 @@ async def _openapi(request: web.Request) -> web.Response:
 async def _recognize(request: web.Request) -> web.Response:
     """Find and read the plates of one uploaded image.
 
-    Checks run cheapest first (query, media type, declared length, admission) so that a
-    request that will be refused costs nothing but its headers.
+    Checks run cheapest first (query, media type, declared length), then the body is
+    received, under its deadlines and without an admission slot, and only a complete body
+    asks for one: a slow client costs others nothing.
     """
     state = request.app[_STATE]
     config = state.config
@@ -396,29 +473,15 @@ async def _recognize(request: web.Request) -> web.Response:
     if state.executor is None:
         raise RuntimeError("the worker pool is not running")
     executor = state.executor
+    data, declared = await _receive(request, state)
+    _check_image_type(declared, data)
     if not state.load.try_admit():
-        raise ApiError(
-            503,
-            "overloaded",
-            "every worker is busy and the queue is full; try again shortly",
-            headers={hdrs.RETRY_AFTER: str(RETRY_AFTER_SECONDS)},
-        )
-    future: Future[RecognitionResult] | None = None
+        raise _overloaded("every worker is busy and the queue is full; try again shortly")
     try:
-        if content_type == MULTIPART:
-            data, declared = await _read_multipart(request, config.max_body_bytes)
-        else:
-            data = await _read_body(request.content, config.max_body_bytes)
-            declared = content_type
-        _check_image_type(declared, data)
         future = executor.submit(_work, state, data, options)
-    # The client closed the connection or ended the body before its declared length: a
-    # client's failure, answered (if it still listens) as such and not logged as ours.
-    except (ConnectionResetError, HttpProcessingError) as err:
-        raise ApiError(400, "invalid_image", "the body ended before it was complete") from err
-    finally:
-        if future is None:
-            state.load.release()
+    except BaseException:
+        state.load.release()
+        raise
     # The slot is freed when the work is done (or cancelled before it started), not when
     # this handler ends: a client that gives up does not stop a worker mid-image.
     future.add_done_callback(lambda _: state.load.release())
@@ -442,18 +505,54 @@ async def _recognize(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+async def _receive(request: web.Request, state: _State) -> tuple[bytes, str | None]:
+    """Receive the whole body within `body_timeout`; return the image and its declared type.
+
+    A client that stalls (`BODY_IDLE_TIMEOUT`) or misses the deadline gets 408.
+    """
+    config = state.config
+    stream = _GuardedStream(
+        request.content,
+        limit=config.max_body_bytes,
+        idle=min(BODY_IDLE_TIMEOUT, config.body_timeout),
+        budget=state.receiving,
+    )
+    try:
+        async with asyncio.timeout(config.body_timeout):
+            if request.content_type.lower() == MULTIPART:
+                return await _read_multipart(request, stream)
+            return await _read_body(stream), request.content_type.lower()
+    except TimeoutError as err:
+        raise _request_timeout(f"the body did not arrive within {config.body_timeout:g} s") from err
+    # The client closed the connection or ended the body before its declared length: a
+    # client's failure, answered (if it still listens) as such and not logged as ours.
+    except (ConnectionResetError, HttpProcessingError) as err:
+        raise ApiError(400, "invalid_image", "the body ended before it was complete") from err
+    finally:
+        state.receiving.give(stream.held)
+
+
 def _work(state: _State, data: bytes, options: _Options) -> RecognitionResult:
-    """Decode and recognise one image; runs on a worker thread."""
+    """Decode and recognise one image; runs on a worker thread.
+
+    The answer describes the upload: boxes of a reduced JPEG are mapped back to its size.
+    """
     state.load.start()
     try:
         started = time.perf_counter()
-        image = decode_image(data, max_pixels=state.config.max_pixels)
+        decoded = decode_for_recognition(
+            data,
+            max_pixels=state.config.max_pixels,
+            max_decoded_pixels=state.config.max_decoded_pixels,
+        )
         decode_ms = (time.perf_counter() - started) * 1000.0
-        result = state.engine.recognize(
-            image,
-            region=options.region,
-            min_confidence=options.min_confidence,
-            crops=options.crops,
+        result = decoded.restore(
+            state.engine.recognize(
+                decoded.pixels,
+                region=options.region,
+                min_confidence=options.min_confidence,
+                crops=options.crops,
+            )
         )
     finally:
         state.load.finish()
@@ -496,33 +595,28 @@ def _parse_query(request: web.Request, config: ServiceConfig) -> _Options:
     return _Options(region=region, min_confidence=min_confidence, crops=crops)
 
 
-async def _read_body(stream: StreamReader, limit: int) -> bytes:
-    """Read a whole body, refusing it as soon as it passes `limit` (chunked bodies too)."""
+async def _read_body(stream: _GuardedStream) -> bytes:
+    """Read a whole raw body (the stream refuses it as soon as it passes the limit)."""
     body = bytearray()
-    async for chunk in stream.iter_chunked(_READ_CHUNK):
+    while chunk := await stream.read(_READ_CHUNK):
         body += chunk
-        if len(body) > limit:
-            raise _body_too_large(limit)
     return bytes(body)
 
 
-async def _read_multipart(request: web.Request, limit: int) -> tuple[bytes, str | None]:
+async def _read_multipart(request: web.Request, stream: _GuardedStream) -> tuple[bytes, str | None]:
     """Return the `image` part of a multipart form and its declared media type.
 
     Parts before it are read and dropped; the limit counts every byte of the body, framing
     included, exactly like a raw upload.
     """
     try:
-        content = cast("StreamReader", _MultipartContent(request.content, limit))
-        reader = MultipartReader(request.headers, content)
+        reader = MultipartReader(request.headers, cast("StreamReader", stream))
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 raise ApiError(400, "invalid_image", "nested multipart bodies are not supported")
             keep = part.name == "image"
             data = bytearray()
             while chunk := await part.read_chunk(_READ_CHUNK):
-                if request.content.total_bytes > limit:
-                    raise _body_too_large(limit)
                 if keep:
                     data += chunk
             if keep:
@@ -538,20 +632,29 @@ async def _read_multipart(request: web.Request, limit: int) -> tuple[bytes, str 
     raise ApiError(400, "invalid_image", "the multipart form has no `image` field")
 
 
-class _MultipartContent:
-    """The request body as aiohttp's multipart parser sees it, with the service's limits.
+class _GuardedStream:
+    """The request body with the service's limits on size, time and memory.
 
-    The parser reads boundaries and part headers with `readline`, keeps every header line of
-    a part in a list and handles each line in Python on the event loop: unchecked, a 20 MB
-    body of short lines costs a gigabyte and blocks every other request (health included)
-    for seconds, and the lines before the first boundary are never counted against the body
-    limit. Here lines are capped and every read checks the limit; the rest is delegated.
+    Every read must bring data within `idle` seconds (408 otherwise), the body may not pass
+    `limit` bytes (413) and what is read is counted against the shared receiving budget
+    (503 when it is spent); `held` is what this body took from it.
+
+    aiohttp's multipart parser reads boundaries and part headers with `readline`, keeps every
+    header line of a part in a list and handles each line in Python on the event loop:
+    unchecked, a 20 MB body of short lines costs a gigabyte and blocks every other request
+    (health included) for seconds, and the lines before the first boundary are never counted
+    against the body limit. So lines are capped too; everything else is delegated.
     """
 
-    def __init__(self, stream: StreamReader, limit: int) -> None:
+    def __init__(
+        self, stream: StreamReader, *, limit: int, idle: float, budget: _BodyBudget
+    ) -> None:
         self._stream = stream
         self._limit = limit
+        self._idle = idle
+        self._budget = budget
         self._lines = 0
+        self.held = 0
 
     async def readline(self) -> bytes:
         self._lines += 1
@@ -561,17 +664,26 @@ class _MultipartContent:
                 "invalid_image",
                 "malformed multipart/form-data body: too many boundary or header lines",
             )
-        return self._checked(await self._stream.readline())
+        return self._checked(await self._within_idle(self._stream.readline()))
 
     async def read(self, n: int = -1) -> bytes:
-        return self._checked(await self._stream.read(n))
+        return self._checked(await self._within_idle(self._stream.read(n)))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
+    async def _within_idle(self, reading: Awaitable[bytes]) -> bytes:
+        try:
+            async with asyncio.timeout(self._idle):
+                return await reading
+        except TimeoutError as err:
+            raise _request_timeout(f"no part of the body arrived for {self._idle:g} s") from err
+
     def _checked(self, data: bytes) -> bytes:
         if self._stream.total_bytes > self._limit:
             raise _body_too_large(self._limit)
+        self._budget.take(len(data))
+        self.held += len(data)
         return data
 
 
@@ -603,6 +715,16 @@ def _unsupported(message: str) -> ApiError:
 
 def _body_too_large(limit: int) -> ApiError:
     return ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+
+
+def _request_timeout(message: str) -> ApiError:
+    return ApiError(408, "request_timeout", f"{message}; the connection is closed")
+
+
+def _overloaded(message: str) -> ApiError:
+    return ApiError(
+        503, "overloaded", message, headers={hdrs.RETRY_AFTER: str(RETRY_AFTER_SECONDS)}
+    )
 
 
 # --- lifecycle -----------------------------------------------------------------------------
@@ -644,12 +766,20 @@ async def _serve(
     stop = asyncio.Event()
     signals = (signal.SIGTERM, signal.SIGINT)
     announcing: asyncio.Task[None] | None = None
+    sweeping: asyncio.Task[None] | None = None
+    listener: asyncio.Server | None = None
     try:
         for sig in signals:
             loop.add_signal_handler(sig, stop.set)
-        site = web.TCPSite(runner, config.host, config.port)
-        await site.start()
-        port = int(runner.addresses[0][1])
+        server = runner.server
+        assert server is not None  # noqa: S101 - set by setup()
+        listener = await loop.create_server(
+            lambda: _Connection(server, loop=loop, **_HANDLER_ARGS),
+            config.host,
+            config.port,
+            backlog=128,
+        )
+        port = int(listener.sockets[0].getsockname()[1])
         sys.stdout.write(f"{SERVICE_NAME} listening on http://{_url_host(config.host)}:{port}\n")
         sys.stdout.flush()
         _LOGGER.info(
@@ -660,17 +790,91 @@ async def _serve(
         )
         if announce is not None:
             announcing = asyncio.create_task(_announce(announce, port))
+        sweeping = asyncio.create_task(_close_slow_headers(runner, app[_STATE]))
         await stop.wait()
         _LOGGER.info("Shutting down: finishing in-flight requests")
     finally:
+        if listener is not None:
+            listener.close()
         for sig in signals:
             loop.remove_signal_handler(sig)
-        if announcing is not None and not announcing.done():
-            announcing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await announcing
+        for task in (announcing, sweeping):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await runner.cleanup()
     _LOGGER.info("Stopped")
+
+
+class _Connection(RequestHandler):
+    """aiohttp's connection handler, answering malformed requests in the API's own way.
+
+    aiohttp answers a request its parser rejects (a `Content-Length` of 10^26 or -5, a
+    header line too long, ...) in plain text and logs the parser's traceback as an error:
+    here the answer is the contract's JSON error and the log one line. Connections come
+    from the service's own listener (`_serve`) because aiohttp offers no hook for this.
+    """
+
+    __slots__ = ()
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """Answer a malformed request with a JSON 400; leave server errors to aiohttp."""
+        if status >= 500 or request.writer.output_size > 0:
+            return super().handle_error(request, status, exc, message)
+        reason = (message or str(exc or "") or "malformed").strip().splitlines()[0]
+        reason = reason.rstrip(":")[:200]
+        # Garbage on the port (TLS, scanners) is common and says nothing: debug only.
+        log = _LOGGER.debug if isinstance(exc, BadHttpMethod) else _LOGGER.info
+        log("Refused a malformed request from %s: %s", request.remote, reason)
+        code = _HTTP_ERROR_CODES.get(status, "invalid_parameter")
+        response = web.json_response(
+            {"error": {"code": code, "message": f"malformed HTTP request: {reason}"}},
+            status=status,
+        )
+        response.force_close()
+        return response
+
+
+async def _close_slow_headers(runner: web.AppRunner, state: _State) -> None:
+    """Close connections that have not completed a request's headers in `header_timeout`.
+
+    aiohttp (3.11) bounds the headers of a kept-alive connection's later requests (its
+    keep-alive timeout) but waits for the first forever: without this, a client that opens
+    connections and trickles header bytes holds them, and their file descriptors, for good.
+    Checked every `_HEADER_SWEEP_INTERVAL` seconds, which is all the precision needed.
+    """
+    loop = asyncio.get_running_loop()
+    timeout = state.config.header_timeout
+    first_seen: weakref.WeakKeyDictionary[asyncio.BaseTransport, float] = (
+        weakref.WeakKeyDictionary()
+    )
+    while True:
+        await asyncio.sleep(_HEADER_SWEEP_INTERVAL)
+        server = runner.server
+        if server is None:
+            continue
+        now = loop.time()
+        closed = 0
+        for connection in server.connections:
+            transport = connection.transport
+            if transport is None or transport in state.served:
+                continue
+            if now - first_seen.setdefault(transport, now) >= timeout:
+                connection.force_close()
+                closed += 1
+        if closed:
+            _LOGGER.debug(
+                "Closed %d connection(s) that sent no complete request within %g s",
+                closed,
+                timeout,
+            )
 
 
 async def _announce(announce: Callable[[int], Awaitable[None]], port: int) -> None:

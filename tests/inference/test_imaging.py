@@ -13,14 +13,18 @@ import numpy as np
 from PIL import Image, ImageOps
 import pytest
 
+from anpr_inference.detectors import ProposalSettings
 from anpr_inference.imaging import (
+    DETAIL_PIXELS,
     ImageError,
     ImageTooLargeError,
     InvalidImageError,
     UnsupportedImageTypeError,
+    decode_for_recognition,
     decode_image,
     sniff_type,
 )
+from anpr_inference.results import Box, PlateRead, RecognitionResult, Timings
 
 MAX_PIXELS = 40_000_000
 RED = (255, 0, 0)
@@ -283,3 +287,78 @@ def test_mutated_images_never_escape_as_other_errors(
     assert image.ndim == 3
     assert image.shape[2] == 3
     assert image.dtype == np.uint8
+
+
+# --- reduced decoding and the decoded-pixels bound -----------------------------------------
+
+
+def test_large_jpeg_is_decoded_at_the_smallest_scale_keeping_the_detail() -> None:
+    data = encode(two_colour((4000, 3000)), "JPEG", quality=90)
+    decoded = decode_for_recognition(data, max_pixels=MAX_PIXELS, max_decoded_pixels=MAX_PIXELS)
+    # 1/2 keeps 3 MP (over DETAIL_PIXELS); 1/4 would keep 0.75 MP.
+    assert decoded.pixels.shape == (1500, 2000, 3)
+    assert (decoded.width, decoded.height) == (4000, 3000)
+    assert decoded.reduced
+    assert DETAIL_PIXELS <= 1500 * 2000
+    assert dominant(decoded.pixels[750, 10]) == "red"
+    assert dominant(decoded.pixels[750, 1990]) == "blue"
+    # The full decode is still there for whoever needs every pixel.
+    assert decode_image(data, max_pixels=MAX_PIXELS).shape == (3000, 4000, 3)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_images_the_detector_can_use_whole_are_not_reduced(fmt: str) -> None:
+    data = encode(two_colour((1920, 1080)), fmt)
+    decoded = decode_for_recognition(data, max_pixels=MAX_PIXELS, max_decoded_pixels=MAX_PIXELS)
+    assert decoded.pixels.shape == (1080, 1920, 3)
+    assert not decoded.reduced
+
+
+def test_detail_keeps_the_finest_look_twice() -> None:
+    finest = max(look.max_pixels for look in ProposalSettings().looks)
+    assert 2 * finest <= DETAIL_PIXELS
+
+
+def test_reduced_sideways_jpeg_reports_its_upright_size() -> None:
+    image = two_colour((4000, 3000))
+    exif = image.getexif()
+    exif[0x0112] = 6  # stored sideways: turn 90 degrees clockwise to show
+    data = encode(image, "JPEG", exif=exif.tobytes())
+    decoded = decode_for_recognition(data, max_pixels=MAX_PIXELS, max_decoded_pixels=MAX_PIXELS)
+    assert decoded.pixels.shape == (2000, 1500, 3)
+    assert (decoded.width, decoded.height) == (3000, 4000)
+
+
+def test_restore_maps_boxes_to_the_upload() -> None:
+    data = encode(two_colour((4000, 3000)), "JPEG")
+    decoded = decode_for_recognition(data, max_pixels=MAX_PIXELS, max_decoded_pixels=MAX_PIXELS)
+    plate = PlateRead("AB1234", "AB1234", 0.9, (0.9,) * 6, 0.8, Box(100, 50, 1999, 1500))
+    found = RecognitionResult((plate,), 2000, 1500, Timings(total=1.0))
+    restored = decoded.restore(found)
+    assert (restored.width, restored.height) == (4000, 3000)
+    assert restored.plates[0].box == Box(200, 100, 3998, 3000)
+    assert restored.plates[0].normalized == "AB1234"
+    assert restored.timings == found.timings
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_png_and_webp_over_the_decoded_pixels_bound_are_too_large(fmt: str) -> None:
+    data = encode(Image.new("RGB", (400, 300)), fmt)
+    with pytest.raises(ImageTooLargeError, match=f"{fmt} images are decoded whole"):
+        decode_for_recognition(data, max_pixels=MAX_PIXELS, max_decoded_pixels=119_999)
+    decoded = decode_for_recognition(data, max_pixels=MAX_PIXELS, max_decoded_pixels=120_000)
+    assert decoded.pixels.shape == (300, 400, 3)
+
+
+def test_jpeg_over_the_decoded_pixels_bound_is_reduced_to_fit() -> None:
+    data = encode(two_colour((1600, 1200)), "JPEG")
+    decoded = decode_for_recognition(data, max_pixels=MAX_PIXELS, max_decoded_pixels=500_000)
+    assert decoded.pixels.shape == (600, 800, 3)
+    assert (decoded.width, decoded.height) == (1600, 1200)
+
+
+def test_the_bgr_copy_is_exact_across_strips() -> None:
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, (3001, 1999, 3), dtype=np.uint8)
+    decoded = decode_image(encode(Image.fromarray(rgb), "PNG"), max_pixels=MAX_PIXELS)
+    assert np.array_equal(decoded, rgb[:, :, ::-1])

@@ -54,6 +54,7 @@ REPORT_KEYS = {
     "latency_ms",
     "errors",
     "health",
+    "slow_clients",
     "memory",
 }
 REQUEST_KEYS = {"scheduled", "sent", "answered", "rejected", "failed", "dropped", "unfinished"}
@@ -137,7 +138,10 @@ def test_load_command_starts_a_real_service_and_reports(
         "timeout": 30.0,
         "drain_timeout": 30.0,
         "images": 4,
+        "slow_clients": 0,
+        "slow_interval": 1.0,
     }
+    assert document["slow_clients"] is None
     assert document["offered_per_second"] == 4.0
     requests = document["requests"]
     assert requests["scheduled"] == 8

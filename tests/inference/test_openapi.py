@@ -34,6 +34,7 @@ CONTRACT_ERROR_CODES = {
     "unauthorized",
     "not_found",
     "method_not_allowed",
+    "request_timeout",
     "payload_too_large",
     "image_too_large",
     "unsupported_media_type",
@@ -187,7 +188,7 @@ def test_every_operation_documents_its_answers() -> None:
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}, (path, status)
     recognize = document["paths"]["/v1/recognize"]["post"]
-    assert set(recognize["responses"]) == {"200", "400", "401", "413", "415", "500", "503"}
+    assert set(recognize["responses"]) == {"200", "400", "401", "408", "413", "415", "500", "503"}
     assert recognize["responses"]["503"]["headers"]["Retry-After"]["required"] is True
     assert set(recognize["requestBody"]["content"]) == {
         "image/jpeg",

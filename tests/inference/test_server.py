@@ -29,7 +29,7 @@ from anpr_inference import __version__
 from anpr_inference.config import ConfigError, ServiceConfig
 from anpr_inference.engine import create_engine
 from anpr_inference.results import Box, ModelInfo, PlateRead, RecognitionResult, Timings
-from anpr_inference.server import _is_loopback, create_app
+from anpr_inference.server import _STATE, _is_loopback, create_app
 
 from .test_imaging import encode, png_header_only
 
@@ -589,11 +589,14 @@ async def test_full_queue_is_503_and_health_still_answers(
         await assert_error(response, 503, "overloaded")
         assert int(response.headers["Retry-After"]) >= 1
 
-        # Health and metrics answer at once while every worker is busy.
-        assert (await client.get("/v1/health")).status == 200
+        # Health and metrics answer at once while every worker is busy: busy, not down.
+        response = await client.get("/v1/health")
+        assert response.status == 200
+        assert (await response.json())["status"] == "degraded"
         metrics = await (await client.get("/metrics")).text()
         assert "anpr_requests_in_flight 2.0" in metrics
         assert "anpr_queue_depth 1.0" in metrics
+        assert "anpr_degraded 1.0" in metrics
         assert 'anpr_http_errors_total{code="overloaded"} 1.0' in metrics
     finally:
         gate.set()
@@ -605,9 +608,44 @@ async def test_full_queue_is_503_and_health_still_answers(
     assert len(engine.calls) == 2
     health = await (await client.get("/v1/health")).json()
     assert health["queue"]["pending"] == 0
+    assert health["status"] == "ok"
+    assert "anpr_degraded 0.0" in await (await client.get("/metrics")).text()
     # Capacity is back: a new request is admitted.
     response = await client.post("/v1/recognize", data=jpeg, headers=headers)
     assert response.status == 200
+
+
+async def test_bodies_being_received_share_a_memory_budget(make_client: MakeClient) -> None:
+    # Bodies being received may hold two largest bodies' worth in all.
+    client = await make_client(max_body_bytes=2048)
+    receiving = client.server.app[_STATE].receiving
+    assert receiving.limit == 2 * 2048
+    release = asyncio.Event()
+    part = b"\xff\xd8\xff" + b"\0" * 1997
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield part
+        await release.wait()
+
+    headers = {"Content-Type": "image/jpeg"}
+    slow = [
+        asyncio.create_task(client.post("/v1/recognize", data=slow_body(), headers=headers))
+        for _ in range(2)
+    ]
+    try:
+        for _ in range(2000):  # until the server holds both first parts
+            if receiving.held >= 2 * len(part):
+                break
+            await asyncio.sleep(0.01)
+        assert receiving.held == 2 * len(part)
+        response = await client.post("/v1/recognize", data=part[:200], headers=headers)
+        await assert_error(response, 503, "overloaded", mentions="uploads")
+        assert int(response.headers["Retry-After"]) >= 1
+    finally:
+        release.set()
+    for task in slow:
+        await assert_error(await task, 400, "invalid_image")
+    assert receiving.held == 0
 
 
 # --- metrics and OpenAPI -------------------------------------------------------------------
