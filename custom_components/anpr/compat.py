@@ -2,7 +2,7 @@
 
 One module holds every version difference, so the rest of the code reads as if there were one
 Home Assistant. Each shim names the release that needs it: when the oldest supported release
-(`manifest.json`, `hacs.json`) reaches that release, delete the shim's old branch. Features are
+(`hacs.json`) reaches that release, delete the shim's old branch. Features are
 detected, not version numbers compared, so a backport or a dev build takes the right branch.
 """
 
@@ -19,13 +19,11 @@ if TYPE_CHECKING:
 # HA 2026.3: `Store.async_load` raises `UnsupportedStorageVersionError` itself when the stored
 # major version is newer than the store's, before the migrate function runs. Older releases
 # call the migrate function, which raises `NotImplementedError` for such a document.
+_UNSUPPORTED_STORAGE = getattr(ha_exceptions, "UnsupportedStorageVersionError", None)
 STORE_VERSION_TOO_NEW: tuple[type[Exception], ...] = (
-    NotImplementedError,
-    *(
-        (error,)
-        if (error := getattr(ha_exceptions, "UnsupportedStorageVersionError", None))
-        else ()
-    ),
+    (NotImplementedError,)
+    if _UNSUPPORTED_STORAGE is None
+    else (NotImplementedError, _UNSUPPORTED_STORAGE)
 )
 
 
