@@ -19,6 +19,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
 from .api import AnprClient
+from .compat import async_get_device
 from .const import DOMAIN, HOUSEKEEPING_INTERVAL
 from .coordinator import AnprConfigEntry, AnprData, AnprHealthCoordinator
 from .entity import service_device_info, service_identifier
@@ -173,6 +174,6 @@ def _async_update_service(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
     """Keep the service device's software version current (the add-on gets updated)."""
     health = entry.runtime_data.coordinator.data
     registry = dr.async_get(hass)
-    device = registry.async_get_device(identifiers={(DOMAIN, service_identifier(entry))})
+    device = async_get_device(registry, (DOMAIN, service_identifier(entry)), entry.entry_id)
     if device is not None and health is not None and device.sw_version != health.version:
         registry.async_update_device(device.id, sw_version=health.version)

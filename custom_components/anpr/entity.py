@@ -16,6 +16,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .compat import via_device
 from .const import CONF_ADDON_SLUG, DOMAIN
 from .coordinator import AnprConfigEntry, AnprHealthCoordinator
 
@@ -99,7 +100,7 @@ class AnprCameraEntity(AnprEntity):
             name=camera_name(coordinator.hass, watcher.entity_id),
             manufacturer="anpr",
             model="Watched camera",
-            via_device=(DOMAIN, service_identifier(entry)),
+            **via_device(coordinator.hass, (DOMAIN, service_identifier(entry)), entry.entry_id),
         )
 
     async def async_added_to_hass(self) -> None:

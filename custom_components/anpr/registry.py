@@ -47,6 +47,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .compat import STORE_VERSION_TOO_NEW
 from .const import DOMAIN, LOGGER, REGISTERED_CATEGORIES, Category
 from .entry_data import async_get_entry_data, async_remove_entry_data
 from .matching import (
@@ -291,7 +292,8 @@ class _RegistryStore(Store[RegistryData]):
     ) -> RegistryData:
         """Bring an older document up to date (newer minor versions are read as they are)."""
         if old_major_version > STORAGE_VERSION:
-            # Written by a newer anpr release; guessing could lose or misread entries.
+            # Written by a newer anpr release; guessing could lose or misread entries. (From
+            # HA 2026.3 the store refuses such a document before asking: STORE_VERSION_TOO_NEW.)
             raise NotImplementedError
         plates: list[dict[str, Any]] = [dict(plate) for plate in old_data.get("plates", [])]
         if old_minor_version < 2:
@@ -371,7 +373,7 @@ class PlateRegistry:
                 return
             try:
                 data = await self._store.async_load()
-            except NotImplementedError as err:
+            except STORE_VERSION_TOO_NEW as err:
                 raise ConfigEntryError(
                     translation_domain=DOMAIN,
                     translation_key="registry_too_new",

@@ -70,6 +70,7 @@ from .api import (
     Recognition,
     image_content_type,
 )
+from .compat import async_get_device
 from .const import (
     ATTR_ACCESS_GRANTED,
     ATTR_CAMERA,
@@ -583,7 +584,9 @@ class CameraWatcher:
     @callback
     def _async_fire_visit(self, detection: Detection) -> None:
         """Announce a new visit: the bus event (automations, logbook) and the event entity."""
-        device = dr.async_get(self.hass).async_get_device(identifiers={self.device_identifier})
+        device = async_get_device(
+            dr.async_get(self.hass), self.device_identifier, self.entry.entry_id
+        )
         classification = detection.classification
         data: dict[str, Any] = {
             ATTR_CAMERA: self.entity_id,

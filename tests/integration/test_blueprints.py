@@ -41,6 +41,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 import voluptuous as vol
 
+from custom_components.anpr.compat import async_get_device
 from custom_components.anpr.const import CONF_GATE, DOMAIN
 
 from .conftest import CAMERA, GATE, REPO, camera_options
@@ -340,8 +341,9 @@ async def phones(
 ) -> list[Phone]:
     """Register two phones with the real mobile_app integration, pushing to the gateway."""
     names = {"hook-alice": "Alice's Pixel", "hook-bob": "Bob iPhone"}
+    entries: dict[str, str] = {}
     for webhook_id, name in names.items():
-        MockConfigEntry(
+        phone_entry = MockConfigEntry(
             domain="mobile_app",
             title=name,
             data={
@@ -360,13 +362,17 @@ async def phones(
                 "user_id": hass_admin_user.id,
                 "webhook_id": webhook_id,
             },
-        ).add_to_hass(hass)
+        )
+        phone_entry.add_to_hass(hass)
+        entries[webhook_id] = phone_entry.entry_id
     assert await async_setup_component(hass, "mobile_app", {})
     await hass.async_block_till_done()
     devices = dr.async_get(hass)
     registered = []
     for webhook_id, name in names.items():
-        device = devices.async_get_device(identifiers={("mobile_app", f"device-{webhook_id}")})
+        device = async_get_device(
+            devices, ("mobile_app", f"device-{webhook_id}"), entries[webhook_id]
+        )
         assert device is not None
         registered.append(Phone(name=name, webhook_id=webhook_id, device_id=device.id))
     assert hass.services.has_service("notify", "mobile_app_alice_s_pixel")

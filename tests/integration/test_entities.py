@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.anpr.access import Classification
+from custom_components.anpr.compat import async_get_device
 from custom_components.anpr.const import DOMAIN, EVENT_PLATE_DETECTED, Category
 from custom_components.anpr.entity import camera_name
 
@@ -93,12 +94,14 @@ async def test_words_a_user_sees(hass: HomeAssistant, loaded_entry: MockConfigEn
 
 async def test_devices(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     devices = dr.async_get(hass)
-    service = devices.async_get_device(identifiers={(DOMAIN, INSTANCE_ID)})
+    service = async_get_device(devices, (DOMAIN, INSTANCE_ID), loaded_entry.entry_id)
     assert service is not None
     assert service.sw_version == "0.1.0"
     assert service.name == "ANPR (127.0.0.1)"
     assert service.configuration_url == f"{loaded_entry.data['url']}/v1/health"
-    camera = devices.async_get_device(identifiers={(DOMAIN, f"{loaded_entry.entry_id}_{CAMERA}")})
+    camera = async_get_device(
+        devices, (DOMAIN, f"{loaded_entry.entry_id}_{CAMERA}"), loaded_entry.entry_id
+    )
     assert camera is not None
     assert camera.name == "Driveway"
     assert camera.via_device_id == service.id
@@ -143,8 +146,8 @@ async def test_scan_updates_entities(
     assert "owner" not in event.attributes
 
     assert len(events) == 1
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{loaded_entry.entry_id}_{CAMERA}")}
+    device = async_get_device(
+        dr.async_get(hass), (DOMAIN, f"{loaded_entry.entry_id}_{CAMERA}"), loaded_entry.entry_id
     )
     assert device is not None
     assert events[0].data == {

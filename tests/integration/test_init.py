@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.anpr.compat import async_get_device
 from custom_components.anpr.const import (
     CONF_ADDON_SLUG,
     CONF_CAMERAS,
@@ -114,13 +115,13 @@ async def test_removed_camera_loses_its_device(
 ) -> None:
     devices = dr.async_get(hass)
     identifier = (DOMAIN, f"{loaded_entry.entry_id}_{CAMERA}")
-    assert devices.async_get_device(identifiers={identifier}) is not None
+    assert async_get_device(devices, identifier, loaded_entry.entry_id) is not None
 
     hass.config_entries.async_update_entry(loaded_entry, options={CONF_CAMERAS: {}})
     await hass.async_block_till_done()
     assert loaded_entry.state is ConfigEntryState.LOADED
-    assert devices.async_get_device(identifiers={identifier}) is None
-    assert devices.async_get_device(identifiers={(DOMAIN, INSTANCE_ID)}) is not None
+    assert async_get_device(devices, identifier, loaded_entry.entry_id) is None
+    assert async_get_device(devices, (DOMAIN, INSTANCE_ID), loaded_entry.entry_id) is not None
     assert hass.states.get(LAST_PLATE) is None or (
         hass.states.get(LAST_PLATE).state == STATE_UNAVAILABLE
     )
@@ -170,7 +171,7 @@ async def test_service_version_follows_updates(
 ) -> None:
     anpr_service.health = health_json(version="0.2.0")
     await advance(hass, freezer, 31)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, INSTANCE_ID)})
+    device = async_get_device(dr.async_get(hass), (DOMAIN, INSTANCE_ID), loaded_entry.entry_id)
     assert device is not None
     assert device.sw_version == "0.2.0"
 
@@ -222,7 +223,7 @@ async def test_service_without_key(
     await hass.async_block_till_done()
     # Without a key there is nothing to check beyond health.
     assert [r.path for r in anpr_service.requests] == ["/v1/health"]
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, INSTANCE_ID)})
+    device = async_get_device(dr.async_get(hass), (DOMAIN, INSTANCE_ID), config_entry.entry_id)
     assert device is not None
     # An add-on's device links to the add-on's page.
     assert device.configuration_url == "homeassistant://hassio/addon/abcd1234_anpr/info"

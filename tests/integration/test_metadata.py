@@ -57,6 +57,15 @@ def test_manifest() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
 
 
+def test_oldest_supported_release_is_the_one_tested() -> None:
+    """HACS offers the integration from the release that the first test suite runs on."""
+    hacs = json.loads((PACKAGE.parents[1] / "hacs.json").read_text(encoding="utf-8"))
+    requirements = (PACKAGE.parents[1] / "requirements.txt").read_text(encoding="utf-8")
+    tested = re.search(r"^homeassistant==(\d+\.\d+)\.\d+$", requirements, re.MULTILINE)
+    assert tested is not None
+    assert hacs["homeassistant"] == f"{tested.group(1)}.0"
+
+
 def test_exceptions_have_messages(strings: dict[str, Any]) -> None:
     used = set(re.findall(r'translation_key="([a-z_]+)"', code()))
     entity_keys = {key for platform in strings["entity"].values() for key in platform}

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.exceptions import HomeAssistantError
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 LAST_PLATE = "sensor.driveway_last_plate"
 CONNECTIVITY = "binary_sensor.anpr_127_0_0_1_connectivity"
 GOOD = Answer(body=recognition_json(plate_json("AYO9034")))
+SETUP_RETRY_MAX_WAIT: float = getattr(config_entries, "SETUP_RETRY_MAX_WAIT", 80)
+"""Home Assistant's longest wait between setup retries (5 s, doubling): 600 s since 2026.6,
+80 s before (2 ** 4 * 5, without a name)."""
 
 
 @pytest.fixture
@@ -66,6 +70,24 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await settle(hass)
+
+
+async def fail_setup_retries_until_the_outage_issue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
+) -> None:
+    """Let every setup retry fail: no issue before `OUTAGE_ISSUE_AFTER`, one at the next retry."""
+    step, elapsed = 60.0, 0.0
+    while elapsed + step < OUTAGE_ISSUE_AFTER.total_seconds():
+        await advance(hass, freezer, step)
+        elapsed += step
+        assert entry.state is ConfigEntryState.SETUP_RETRY
+        assert outage_issue(hass, entry) is None
+    deadline = OUTAGE_ISSUE_AFTER.total_seconds() + SETUP_RETRY_MAX_WAIT + step
+    while outage_issue(hass, entry) is None and elapsed < deadline:
+        await advance(hass, freezer, step)
+        elapsed += step
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert outage_issue(hass, entry) is not None
 
 
 async def motion(hass: HomeAssistant) -> None:
@@ -185,17 +207,11 @@ async def test_outage_from_startup_across_setup_retries(
     assert not await hass.config_entries.async_setup(config_entry.entry_id)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 
-    # Home Assistant retries with a growing delay (at most about 80 s); every retry fails.
-    for _ in range(9):
-        await advance(hass, freezer, 90)
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-    assert outage_issue(hass, config_entry) is None
-    for _ in range(2):
-        await advance(hass, freezer, 90)
-    assert outage_issue(hass, config_entry) is not None
+    # Home Assistant retries with a growing delay (SETUP_RETRY_MAX_WAIT); every retry fails.
+    await fail_setup_retries_until_the_outage_issue(hass, freezer, config_entry)
 
     await anpr_service.start()
-    await advance(hass, freezer, 90)
+    await advance(hass, freezer, SETUP_RETRY_MAX_WAIT + 10)
     assert config_entry.state is ConfigEntryState.LOADED
     assert outage_issue(hass, config_entry) is None
     await hass.config_entries.async_unload(config_entry.entry_id)
@@ -211,9 +227,7 @@ async def test_unloading_a_retrying_entry_drops_its_issue(
     anpr_service.down = True
     config_entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(config_entry.entry_id)
-    for _ in range(11):
-        await advance(hass, freezer, 90)
-    assert outage_issue(hass, config_entry) is not None
+    await fail_setup_retries_until_the_outage_issue(hass, freezer, config_entry)
 
     # Disabled, say: it no longer tries to reach the service, so there is nothing to repair.
     assert await hass.config_entries.async_unload(config_entry.entry_id)
