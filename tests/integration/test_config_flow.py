@@ -13,7 +13,6 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous_serialize
 from yarl import URL
 
 from custom_components.anpr.config_flow import normalize_url
@@ -337,9 +336,11 @@ async def test_reconfigure_other_service(
 
 def sent_to_browser(result: FlowResult) -> str:
     """Return the form as Home Assistant's HTTP and websocket APIs send it to the frontend."""
-    schema = voluptuous_serialize.convert(
-        result["data_schema"], custom_serializer=cv.custom_serializer
-    )
+    try:  # Home Assistant 2025.4: voluptuous-serialize
+        from voluptuous_serialize import convert
+    except ImportError:  # newer releases (2026.10 at least) use probatio
+        from probatio import to_field_list as convert
+    schema = convert(result["data_schema"], custom_serializer=cv.custom_serializer)
     return json.dumps({**result, "data_schema": schema}, default=str)
 
 
