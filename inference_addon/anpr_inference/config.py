@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8756
 DEFAULT_HUB_DETECTOR = "yolo-v9-t-384-license-plate-end2end"
-DEFAULT_HUB_OCR = "cct-xs-v1-global-model"
+DEFAULT_HUB_OCR = "cct-xs-v1-global-model+cct-xs-v2-global-model"
+"""The OCR model(s) of the measured pipeline; names joined by `+` are fused."""
 MODEL_SOURCES = ("auto", "hub", "file", "embedded")
 
 
@@ -38,6 +39,8 @@ class ServiceConfig:
     # (the add-on uses /data/models, excluded from backups).
     data_dir: Path = Path("~/.local/share/anpr-inference")
     model_dir: Path = Path("~/.cache/anpr-inference/models")
+    # Read-only folder of pinned models fetched when an image was built (`fetch-models`).
+    bundled_model_dir: Path | None = None
     # Mirror to download hub models from instead of the projects' release pages.
     model_base_url: str | None = None
     # Where each stage's model comes from: auto, hub, file, embedded.
@@ -89,6 +92,7 @@ _SCHEMA = vol.Schema(
         vol.Optional("api_key"): vol.Any(None, vol.All(str, vol.Length(min=8))),
         vol.Optional("data_dir"): _path,
         vol.Optional("model_dir"): _path,
+        vol.Optional("bundled_model_dir"): vol.Any(None, _path),
         vol.Optional("model_base_url"): vol.Any(None, vol.Url()),
         vol.Optional("detector"): vol.In(MODEL_SOURCES),
         vol.Optional("ocr"): vol.In(MODEL_SOURCES),
