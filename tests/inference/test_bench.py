@@ -557,12 +557,12 @@ def test_placement_shrinks_and_degrades() -> None:
     assert small.shape == (80, 120, 3)
     assert placement.shrink_to(image, 150, 150) is None  # never enlarged: no detail to add
     for name, degrade in placement.CONDITIONS.items():
-        seen = small if degrade is None else degrade(small, rng)
+        seen = small if degrade is None else degrade(small, rng, 30)
         assert seen.shape == small.shape, name
         assert seen.dtype == np.uint8, name
     night = placement.CONDITIONS["night IR"]
     assert night is not None
-    grey = night(small, rng)
+    grey = night(small, rng, 30)
     assert (grey[..., 0] == grey[..., 1]).all()
     assert grey.std() < small.std()
 
