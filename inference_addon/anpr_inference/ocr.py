@@ -94,9 +94,24 @@ class PlateOCR(BatchOCR):
         converted: npt.NDArray[np.uint8] = np.asarray(cv2.cvtColor(resized, code), np.uint8)
         return converted[..., np.newaxis] if self._gray else converted
 
-    def probabilities(self, crops: Sequence[Image]) -> npt.NDArray[np.float32]:
-        """Every crop's (slots, alphabet) probabilities, from one onnxruntime call."""
-        batch = np.stack([self._prepare(c) for c in crops])
+    @property
+    def input_format(self) -> tuple[tuple[int, int], bool]:
+        """Input size and greyscale: models that agree on it can share one prepared batch."""
+        return self._size, self._gray
+
+    def prepare(self, crops: Sequence[Image]) -> npt.NDArray[np.uint8]:
+        """Build the model's input batch for `crops`."""
+        return np.stack([self._prepare(c) for c in crops])
+
+    def probabilities(
+        self, crops: Sequence[Image], batch: npt.NDArray[np.uint8] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Every crop's (slots, alphabet) probabilities, from one onnxruntime call.
+
+        `batch` is `prepare(crops)` when the caller has it already.
+        """
+        if batch is None:
+            batch = self.prepare(crops)
         probs = self._session.run([self._output], {self._input: batch})[0]
         return np.asarray(probs, dtype=np.float32).reshape(
             len(crops), self.slots, len(self.alphabet)
@@ -143,10 +158,15 @@ class FusedOCR(BatchOCR):
         """Read all crops with every model (one call each) and decode the mean rows."""
         if not crops:
             return []
-        fused = np.mean(
-            [_pad_slots(m.probabilities(crops), self.slots, self.pad) for m in self.models],
-            axis=0,
-        ).astype(np.float32)
+        # Models with the same input format (v1 and v2: 128x64 RGB) share one prepared batch.
+        batches: dict[tuple[tuple[int, int], bool], npt.NDArray[np.uint8]] = {}
+        rows = []
+        for model in self.models:
+            key = model.input_format
+            if key not in batches:
+                batches[key] = model.prepare(crops)
+            rows.append(_pad_slots(model.probabilities(crops, batches[key]), self.slots, self.pad))
+        fused = np.mean(rows, axis=0).astype(np.float32)
         return [decode_rows(rows, self.alphabet, self.pad) for rows in fused]
 
 
