@@ -789,8 +789,64 @@ def add_parser(
         type=confidence,
         help="drop plates below this confidence (default: the min_confidence setting)",
     )
+    parser.add_argument(
+        "--placement",
+        type=Path,
+        metavar="OUT",
+        help="instead, measure accuracy against plate width (20-120 px) clear and degraded "
+        "(JPEG q30, motion blur, night IR); write OUT/placement.json and OUT/placement.png",
+    )
     parser.set_defaults(func=run)
     return parser
+
+
+def _placement(
+    out: Path,
+    datasets: Sequence[Dataset],
+    engine: Recognizer,
+    decode: Decoder,
+    settings: BenchSettings,
+    *,
+    progress: bool,
+) -> int:
+    """Run `--placement`: write the JSON and the plot, print where a plate reaches 95%."""
+    from .placement import CONDITIONS, WIDTHS, run_placement, write_plot  # noqa: PLC0415
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        print(f"error: cannot write to {out}: {err}", file=sys.stderr)
+        return 2
+    total = (
+        sum(min(len(d.samples), settings.limit or len(d.samples)) for d in datasets)
+        * len(WIDTHS)
+        * len(CONDITIONS)
+    )
+    with tqdm(total=total, unit="img", disable=not progress, file=sys.stderr) as bar:
+        result = run_placement(
+            datasets,
+            engine,
+            decode,
+            region_for=settings.region_for,
+            min_confidence=settings.min_confidence,
+            limit=settings.limit,
+            advance=bar.update,
+        )
+    names = "+".join(d.name for d in datasets)
+    document = {
+        "version": JSON_VERSION,
+        "datasets": [d.name for d in datasets],
+        "models": {key: info.as_dict() for key, info in engine.models.items()},
+        **result.as_dict(),
+        "width_for_95": {name: result.width_for(0.95, name) for name in result.cells},
+    }
+    (out / "placement.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
+    write_plot(result, out / "placement.png", title=f"Plate accuracy by plate width ({names})")
+    for name, row in result.cells.items():
+        cells = "  ".join(f"{width}px {_pct(cell.accuracy)}" for width, cell in sorted(row.items()))
+        print(f"{name:12} {cells}")
+    print(f"wrote {out / 'placement.json'} and {out / 'placement.png'}")
+    return 0
 
 
 def _unique_names(folders: Sequence[Path]) -> list[str]:
@@ -855,6 +911,8 @@ def run_with_engine(
 
     interactive = not args.json and sys.stdout.isatty() and sys.stderr.isatty()
     engine.warm_up()
+    if getattr(args, "placement", None) is not None:
+        return _placement(args.placement, datasets, engine, decode, settings, progress=interactive)
     try:
         runs = run_benchmark(datasets, engine, decode, settings, progress=interactive)
     except OSError as err:

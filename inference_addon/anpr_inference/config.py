@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8756
 DEFAULT_HUB_DETECTOR = "yolo-v9-t-384-license-plate-end2end"
-DEFAULT_HUB_OCR = "cct-xs-v1-global-model"
+DEFAULT_HUB_OCR = "cct-xs-v1-global-model+cct-xs-v2-global-model"
+"""The OCR model(s) of the measured pipeline; names joined by `+` are fused."""
 MODEL_SOURCES = ("auto", "hub", "file", "embedded")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -41,6 +42,8 @@ class ServiceConfig:
     # (the add-on uses /data/models, excluded from backups).
     data_dir: Path = Path("~/.local/share/anpr-inference")
     model_dir: Path = Path("~/.cache/anpr-inference/models")
+    # Read-only folder of pinned models fetched when an image was built (`fetch-models`).
+    bundled_model_dir: Path | None = None
     # Mirror to download hub models from instead of the projects' release pages.
     model_base_url: str | None = None
     # Where each stage's model comes from: auto, hub, file, embedded.
@@ -136,6 +139,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "api_key": (_or_none(vol.All(str, vol.Length(min=8))), "at least 8 characters long"),
     "data_dir": (_path, "a folder path"),
     "model_dir": (_path, "a folder path"),
+    "bundled_model_dir": (_or_none(_path), "a folder path"),
     "model_base_url": (_or_none(vol.Url()), "a URL such as https://mirror.example.org/models"),
     "detector": _one_of(MODEL_SOURCES),
     "ocr": _one_of(MODEL_SOURCES),

@@ -72,6 +72,79 @@ PLATE_CONFIG_KEYS: dict[str, type] = {
     "img_width": int,
 }
 
+
+@dataclass(frozen=True, slots=True)
+class PinnedOcrModel:
+    """A plate OCR model this project measured, pinned to the exact files it measured.
+
+    The ONNX file is pinned by its SHA-256: a download that doesn't match is refused before it
+    is stored, and a copy on disk is used only if it matches. The plate config is pinned by
+    the values the engine decodes with, not its bytes (comments and key order don't matter;
+    a changed alphabet or slot count does).
+    """
+
+    name: str
+    onnx_url: str
+    sha256: str
+    size: int
+    plate_config_url: str
+    plate_config: dict[str, Any]
+
+    @property
+    def onnx_file(self) -> str:
+        """The ONNX file's name, the same in every folder and on every mirror."""
+        return self.onnx_url.rsplit("/", 1)[-1]
+
+    @property
+    def plate_config_file(self) -> str:
+        """The plate config's file name."""
+        return self.plate_config_url.rsplit("/", 1)[-1]
+
+
+_RELEASES = "https://github.com/ankandrew/cnn-ocr-lp/releases/download/arg-plates"
+_LATIN_37 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+
+
+def _plate_config(slots: int) -> dict[str, Any]:
+    return {
+        "max_plate_slots": slots,
+        "alphabet": _LATIN_37,
+        "pad_char": "_",
+        "img_height": 64,
+        "img_width": 128,
+        "keep_aspect_ratio": False,
+        "image_color_mode": "rgb",
+    }
+
+
+PINNED_OCR_MODELS: dict[str, PinnedOcrModel] = {
+    pin.name: pin
+    for pin in (
+        PinnedOcrModel(
+            name="cct-xs-v1-global-model",
+            onnx_url=f"{_RELEASES}/cct_xs_v1_global.onnx",
+            sha256="c1ae2ae031b10f8ab7ed6e3cdaf8d9c753477e299dbad3579c8f705a7d882134",
+            size=2113942,
+            plate_config_url=f"{_RELEASES}/cct_xs_v1_global_plate_config.yaml",
+            plate_config=_plate_config(9),
+        ),
+        PinnedOcrModel(
+            name="cct-xs-v2-global-model",
+            onnx_url=f"{_RELEASES}/cct_xs_v2_global.onnx",
+            sha256="8031afb5fdc6b4d80462c9d542f1284ebd2cfddf5dbacd62609848d7e2855f44",
+            size=3344292,
+            plate_config_url=f"{_RELEASES}/cct_xs_v2_global_plate_config.yaml",
+            plate_config=_plate_config(10),
+        ),
+    )
+}
+"""The OCR models of the measured pipeline (fast-plate-ocr's releases, MIT licence)."""
+_PINNED_ONNX = {pin.onnx_file: pin for pin in PINNED_OCR_MODELS.values()}
+_PINNED_CONFIGS = {pin.plate_config_file: pin for pin in PINNED_OCR_MODELS.values()}
+
+FUSED_SEPARATOR = "+"
+"""`hub_ocr_model` may name several models joined by this: their reads are fused."""
+
 _CHUNK = 1024 * 1024
 # Pause before the 2nd, 3rd, ... attempt of a download; the last value repeats.
 _RETRY_DELAYS_S = (1.0, 3.0, 10.0)
@@ -133,6 +206,8 @@ class ResolvedModels:
     detector: DetectorFiles
     ocr: OcrFiles
     notes: tuple[str, ...]
+    fused_ocr: tuple[OcrFiles, ...] = ()
+    """Further plate OCR models whose reads are fused with `ocr`'s (`hub_ocr_model` a+b)."""
 
 
 class _HubUnavailable(Exception):  # noqa: N818 - internal signal, not an error for callers
@@ -154,12 +229,94 @@ def resolve_models(config: ServiceConfig) -> ResolvedModels:
     broken); the message tells the user how to fix it.
     """
     model_dir = config.model_dir.expanduser().absolute()
+    _check_layout(config, model_dir)
     notes: list[str] = []
     detector = _resolve(_detector_stage(config, model_dir), notes)
-    ocr = _resolve(_ocr_stage(config, model_dir), notes)
+    first, *others = config.hub_ocr_model.split(FUSED_SEPARATOR)
+    ocr = _resolve(_ocr_stage(config, model_dir, first), notes)
+    fused: list[OcrFiles] = []
+    own_file = ocr.kind == "plate_ocr" and ocr.info.name != first
+    if others and not own_file and config.ocr != "embedded":
+        # The user's own OCR file stands alone; otherwise every named model that resolves
+        # to a plate OCR model joins the fusion, and one that can't be had is left out with
+        # a note (in `auto`), so the service still starts with what it has.
+        for name in others:
+            member = _resolve(_ocr_stage(config, model_dir, name, own_files=False), notes)
+            if member.kind != "plate_ocr":
+                continue
+            if ocr.kind != "plate_ocr":
+                ocr = member
+            else:
+                fused.append(member)
     for note in notes:
         _LOGGER.debug("model resolution: %s", note)
-    return ResolvedModels(detector=detector, ocr=ocr, notes=tuple(notes))
+    return ResolvedModels(detector=detector, ocr=ocr, notes=tuple(notes), fused_ocr=tuple(fused))
+
+
+def _check_layout(config: ServiceConfig, model_dir: Path) -> None:
+    """Refuse a model folder holding ONNX files at its top, where none are ever looked for.
+
+    Otherwise a user who pointed `model_dir` at their model files would silently get the
+    default models, or the embedded fallback. Files named by `detector_path` or `ocr_path`
+    are in use wherever they lie.
+    """
+    named = {
+        p.expanduser().absolute() for p in (config.detector_path, config.ocr_path) if p is not None
+    }
+    try:
+        stray = sorted(p.name for p in model_dir.glob("*.onnx") if p.absolute() not in named)
+    except OSError:
+        return
+    if stray:
+        raise ModelUnavailableError(
+            f"model_dir {model_dir} holds {', '.join(stray)} at its top, where no model is "
+            f"looked for. The layout is: {model_dir / 'custom'}/ for your own files "
+            f"({CUSTOM_DETECTOR_FILE}; {CUSTOM_OCR_FILE} with {CUSTOM_OCR_CONFIG_FILE}; or a "
+            f"hub model's own file names, such as cct_xs_v1_global.onnx with "
+            f"cct_xs_v1_global{PLATE_CONFIG_SUFFIX}), and {model_dir / 'hub'}/ for "
+            "downloads. Move the files into custom/, or set detector_path / ocr_path."
+        )
+
+
+def fetch_pinned_models(config: ServiceConfig, into: Path) -> list[Path]:
+    """Download the configured pinned OCR models into `into`, checked against their pins.
+
+    For building an image that works with no network: the add-on's Dockerfile runs this (as
+    `anpr-inference fetch-models`) into the folder its `bundled_model_dir` names. Files already
+    there and matching their pin are kept. Raises `ModelUnavailableError` for a name that is
+    not pinned (only measured models are baked in) or a download that fails or mismatches.
+    """
+    names = config.hub_ocr_model.split(FUSED_SEPARATOR)
+    unpinned = [name for name in names if name not in PINNED_OCR_MODELS]
+    if unpinned:
+        raise ModelUnavailableError(
+            f"OCR: {', '.join(unpinned)} is not pinned; only the measured models can be "
+            f"fetched ahead ({', '.join(PINNED_OCR_MODELS)})."
+        )
+    target = into.expanduser().absolute()
+    fetched: list[Path] = []
+    for name in names:
+        pin = PINNED_OCR_MODELS[name]
+        for url in (pin.onnx_url, pin.plate_config_url):
+            path = target / _file_name(url)
+            if not is_verified(path):
+                effective = _effective_url(url, config.model_base_url)
+                try:
+                    download_file(
+                        effective,
+                        path,
+                        timeout=config.download_timeout,
+                        expected_size=pin.size if url == pin.onnx_url else None,
+                        expected_sha256=pin.sha256 if url == pin.onnx_url else None,
+                    )
+                    _verify_download(path)
+                except (DownloadError, ValueError) as err:
+                    path.unlink(missing_ok=True)
+                    raise ModelUnavailableError(
+                        f"OCR: {name} could not be fetched from {effective}: {err}"
+                    ) from None
+            fetched.append(path)
+    return fetched
 
 
 def embedded_model_dir() -> Path:
@@ -198,7 +355,12 @@ def hub_ocr_models() -> dict[str, tuple[str, str]]:
     """Return fast-plate-ocr's OCR models: name -> (ONNX URL, plate config YAML URL)."""
     from fast_plate_ocr.inference.hub import AVAILABLE_ONNX_MODELS  # noqa: PLC0415
 
-    return {str(name): (str(urls[0]), str(urls[1])) for name, urls in AVAILABLE_ONNX_MODELS.items()}
+    models = {
+        str(name): (str(urls[0]), str(urls[1])) for name, urls in AVAILABLE_ONNX_MODELS.items()
+    }
+    # The measured models come from the URLs pinned here, whatever the installed registry says.
+    models.update({p.name: (p.onnx_url, p.plate_config_url) for p in PINNED_OCR_MODELS.values()})
+    return models
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +387,8 @@ class _Stage[Files, Urls]:
     """The hub model, cached or downloaded; raises `_HubUnavailable`."""
     guidance: Callable[[Urls, bool], str]
     """How to provide the hub model by hand (only that, when True)."""
+    auto_hub: bool = True
+    """Whether `auto` takes the hub model; False: only the `hub` source does (opt-in)."""
 
 
 def _resolve[Files, Urls](stage: _Stage[Files, Urls], notes: list[str]) -> Files:
@@ -258,6 +422,8 @@ def _resolve[Files, Urls](stage: _Stage[Files, Urls], notes: list[str]) -> Files
     found = stage.local(True)
     if found is not None:
         return found
+    if not stage.auto_hub:
+        return stage.embedded()
     urls = stage.hub_urls()
     try:
         return stage.hub(urls)
@@ -293,6 +459,9 @@ def _detector_stage(config: ServiceConfig, model_dir: Path) -> _Stage[DetectorFi
         hub_urls=lambda: _hub_detector_url(config),
         hub=lambda url: _hub_detector(config, model_dir, url),
         guidance=lambda url, hub_only: _detector_guidance(model_dir, url, hub_only=hub_only),
+        # The hub's YOLOv9 detectors were never measured by this project, and their weights'
+        # licence is unclear (trained with GPL-3.0 code): `detector: hub` only.
+        auto_hub=False,
     )
 
 
@@ -375,23 +544,34 @@ def _no_local_detector_message(config: ServiceConfig, model_dir: Path) -> str:
 # OCR
 
 
-def _ocr_stage(config: ServiceConfig, model_dir: Path) -> _Stage[OcrFiles, tuple[str, str]]:
+def _ocr_stage(
+    config: ServiceConfig, model_dir: Path, name: str, *, own_files: bool = True
+) -> _Stage[OcrFiles, tuple[str, str]]:
+    """Build the stage of OCR model `name`.
+
+    `own_files` False is a further model of a fusion: it ignores the user's own OCR file,
+    and `auto` without it reads with the other models.
+    """
     return _Stage(
         label="OCR",
         source=config.ocr,
-        hub_model=config.hub_ocr_model,
-        fallback="the embedded PP-OCRv4 recogniser.",
+        hub_model=name,
+        fallback="the embedded PP-OCRv4 recogniser."
+        if own_files
+        else "the other OCR models without it (the fusion is off).",
         embedded=_embedded_ocr,
-        local=lambda user_files: _local_ocr(config, model_dir, user_files=user_files),
-        no_local_message=lambda: _no_local_ocr_message(config, model_dir),
-        hub_urls=lambda: _hub_ocr_urls(config),
-        hub=lambda urls: _hub_ocr(config, model_dir, urls),
+        local=lambda user_files: _local_ocr(
+            config, model_dir, name, user_files=user_files and own_files
+        ),
+        no_local_message=lambda: _no_local_ocr_message(config, model_dir, name),
+        hub_urls=lambda: _hub_ocr_urls(config, name),
+        hub=lambda urls: _hub_ocr(config, model_dir, name, urls),
         guidance=lambda urls, hub_only: _ocr_guidance(model_dir, urls, hub_only=hub_only),
     )
 
 
 def _local_ocr(
-    config: ServiceConfig, model_dir: Path, *, user_files: bool = True
+    config: ServiceConfig, model_dir: Path, hub_name: str, *, user_files: bool = True
 ) -> OcrFiles | None:
     """Find an OCR model the user provided, with its plate config.
 
@@ -407,15 +587,22 @@ def _local_ocr(
             _check_model_file(path, f"OCR: ocr_path {path}")
             return _plate_ocr_files(config, path, path.stem, model_dir, [])
         candidates.append((custom / CUSTOM_OCR_FILE, CUSTOM_OCR_FILE.removesuffix(".onnx"), []))
-    urls = hub_ocr_models().get(config.hub_ocr_model)
+    urls = hub_ocr_models().get(hub_name)
     if urls is not None:
         # The hub model copied by hand, for machines that can't download it.
-        candidates.append(
-            (custom / _file_name(urls[0]), config.hub_ocr_model, [custom / _file_name(urls[1])])
-        )
+        candidates.append((custom / _file_name(urls[0]), hub_name, [custom / _file_name(urls[1])]))
     for path, name, extra_configs in candidates:
         if path.exists():
             _check_model_file(path, f"OCR: {path}")
+            try:
+                check_pin(path)
+            except ValueError as err:
+                raise ModelUnavailableError(
+                    f"OCR: {path} carries the name of the pinned model {name} but {err}. "
+                    f"Replace it with {_file_name(urls[0]) if urls else path.name} from "
+                    f"{urls[0] if urls else 'its release'}, or give your own model another "
+                    "name (ocr_path)."
+                ) from None
             return _plate_ocr_files(config, path, name, model_dir, extra_configs)
     return None
 
@@ -454,13 +641,13 @@ def _plate_ocr_files(
     )
 
 
-def _hub_ocr(config: ServiceConfig, model_dir: Path, urls: tuple[str, str]) -> OcrFiles:
+def _hub_ocr(config: ServiceConfig, model_dir: Path, name: str, urls: tuple[str, str]) -> OcrFiles:
     onnx_path, config_path = _hub_files(config, model_dir, list(urls))
     return OcrFiles(
         kind="plate_ocr",
         path=onnx_path,
         config_path=config_path,
-        info=ModelInfo(config.hub_ocr_model, "hub", str(onnx_path)),
+        info=ModelInfo(name, "hub", str(onnx_path)),
     )
 
 
@@ -474,12 +661,12 @@ def _embedded_ocr() -> OcrFiles:
     )
 
 
-def _hub_ocr_urls(config: ServiceConfig) -> tuple[str, str]:
+def _hub_ocr_urls(config: ServiceConfig, name: str) -> tuple[str, str]:
     models = hub_ocr_models()
-    urls = models.get(config.hub_ocr_model)
+    urls = models.get(name)
     if urls is None:
         raise ModelUnavailableError(
-            f"OCR: unknown hub model {config.hub_ocr_model!r} (hub_ocr_model). "
+            f"OCR: unknown hub model {name!r} (hub_ocr_model). "
             f"Valid names: {', '.join(sorted(models))}."
         )
     return (
@@ -497,10 +684,10 @@ def _ocr_guidance(model_dir: Path, urls: tuple[str, str], *, hub_only: bool) -> 
     )
 
 
-def _no_local_ocr_message(config: ServiceConfig, model_dir: Path) -> str:
+def _no_local_ocr_message(config: ServiceConfig, model_dir: Path, name: str) -> str:
     custom = model_dir / "custom"
     looked = [str(custom / CUSTOM_OCR_FILE)]
-    urls = hub_ocr_models().get(config.hub_ocr_model)
+    urls = hub_ocr_models().get(name)
     if urls is not None:
         looked.append(str(custom / _file_name(urls[0])))
     return (
@@ -608,8 +795,48 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_pin(path: Path) -> None:
+    """Raise ValueError when `path` is a pinned model's file (by name) but not its content."""
+    pin = _PINNED_ONNX.get(path.name)
+    if pin is not None:
+        digest = _sha256(path)
+        if digest != pin.sha256:
+            raise ValueError(f"its SHA-256 is {digest}, not the {pin.sha256} pinned for {pin.name}")
+    config_pin = _PINNED_CONFIGS.get(path.name)
+    if config_pin is not None:
+        try:
+            data = validate_plate_config(path)
+        except ModelUnavailableError as err:
+            raise ValueError(str(err)) from err
+        from fast_plate_ocr.inference.config import PlateConfig  # noqa: PLC0415
+
+        # Compared as fast-plate-ocr reads them, its defaults included.
+        loaded = PlateConfig(**data)
+        wrong = {
+            key: getattr(loaded, key)
+            for key, value in config_pin.plate_config.items()
+            if getattr(loaded, key) != value
+        }
+        if wrong:
+            raise ValueError(
+                f"its values {wrong} differ from those pinned for {config_pin.name} "
+                f"({ {key: config_pin.plate_config[key] for key in wrong} })"
+            )
+
+
 def is_verified(path: Path) -> bool:
-    """Return True when `path` matches the size and SHA-256 in its download sidecar."""
+    """Return True when `path` can be trusted as a hub file.
+
+    A pinned model's file must match its pin (no sidecar needed, so a read-only folder baked
+    into an image works); any other hub file must match the size and SHA-256 in its download
+    sidecar.
+    """
+    if path.name in _PINNED_ONNX or path.name in _PINNED_CONFIGS:
+        try:
+            check_pin(path)
+        except (OSError, ValueError):
+            return False
+        return True
     try:
         meta = json.loads(_sidecar(path).read_text(encoding="utf-8"))
         size = path.stat().st_size
@@ -645,6 +872,15 @@ def _hub_files(config: ServiceConfig, model_dir: Path, urls: list[str]) -> list[
     """Return the hub files for `urls`, downloading the untrusted ones when allowed."""
     hub_dir = model_dir / "hub"
     paths = [hub_dir / _file_name(url) for url in urls]
+    if config.bundled_model_dir is not None:
+        # Files baked into the add-on's image at build time (`fetch-models`), read-only.
+        bundled = config.bundled_model_dir.expanduser().absolute()
+        paths = [
+            bundled / path.name
+            if not is_verified(path) and is_verified(bundled / path.name)
+            else path
+            for path in paths
+        ]
     missing = [(url, path) for url, path in zip(urls, paths, strict=True) if not is_verified(path)]
     if not missing:
         return paths
@@ -656,7 +892,14 @@ def _hub_files(config: ServiceConfig, model_dir: Path, urls: list[str]) -> list[
     for url, path in missing:
         try:
             _sidecar(path).unlink(missing_ok=True)
-            download_file(url, path, timeout=config.download_timeout)
+            pin = _PINNED_ONNX.get(path.name)
+            download_file(
+                url,
+                path,
+                timeout=config.download_timeout,
+                expected_size=pin.size if pin is not None else None,
+                expected_sha256=pin.sha256 if pin is not None else None,
+            )
             try:
                 _verify_download(path)
             except ValueError as err:
@@ -690,6 +933,7 @@ def _verify_download(path: Path) -> None:
             validate_plate_config(path)
         except ModelUnavailableError as err:
             raise ValueError(str(err)) from err
+        check_pin(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -703,6 +947,7 @@ def download_file(
     timeout: float,
     attempts: int = 3,
     expected_size: int | None = None,
+    expected_sha256: str | None = None,
 ) -> Path:
     """Download `url` to `dest` atomically and return `dest`.
 
@@ -711,7 +956,9 @@ def download_file(
     `os.replace`, so `dest` is either the complete file or untouched. Network errors, short
     reads and 5xx answers are retried with backoff up to `attempts` times; 4xx answers and a
     missing network (name resolution failed, connection refused) fail at once. `timeout` is
-    the longest wait for the connection or for any single read, in seconds.
+    the longest wait for the connection or for any single read, in seconds. With
+    `expected_sha256` (a pin), a body of any other content is refused before it replaces
+    `dest`, and not retried: the server holds another file.
 
     Raises `DownloadError`; no partial file is ever left behind.
     """
@@ -736,7 +983,13 @@ def download_file(
             )
             _sleep(delay)
         try:
-            _download_once(url, dest, timeout=timeout, expected_size=expected_size)
+            _download_once(
+                url,
+                dest,
+                timeout=timeout,
+                expected_size=expected_size,
+                expected_sha256=expected_sha256,
+            )
         except _RetryableError as err:
             last = err
         except DownloadError:
@@ -748,7 +1001,14 @@ def download_file(
     raise DownloadError(f"{last} (gave up after {attempts} attempts)", url=url)
 
 
-def _download_once(url: str, dest: Path, *, timeout: float, expected_size: int | None) -> None:
+def _download_once(
+    url: str,
+    dest: Path,
+    *,
+    timeout: float,
+    expected_size: int | None,
+    expected_sha256: str | None,
+) -> None:
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked in _open
         url, headers={"User-Agent": f"anpr-inference/{__version__}"}
     )
@@ -767,16 +1027,33 @@ def _download_once(url: str, dest: Path, *, timeout: float, expected_size: int |
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         tmp = Path(tmp_name)
         try:
+            digest = hashlib.sha256()
             with os.fdopen(fd, "wb") as file:
-                received = _copy_body(response, file.write, url)
+
+                def write(chunk: bytes) -> None:
+                    digest.update(chunk)
+                    file.write(chunk)
+
+                received = _copy_body(response, write, url)
                 file.flush()
                 os.fsync(file.fileno())
             _check_received(received, length if length is not None else expected_size)
+            _check_digest(digest.hexdigest(), expected_sha256, url)
             tmp.replace(dest)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
     _LOGGER.info("Downloaded %s (%.1f MB)", dest.name, received / 1e6)
+
+
+def _check_digest(digest: str, pinned: str | None, url: str) -> None:
+    """Refuse a body whose SHA-256 is not the pinned one: the server holds another file."""
+    if pinned is not None and digest != pinned:
+        raise DownloadError(
+            f"{url} has SHA-256 {digest}, not the pinned {pinned}; refused (a different "
+            "file than the one measured)",
+            url=url,
+        )
 
 
 def _check_received(received: int, want: int | None) -> None:

@@ -69,6 +69,10 @@ class PlateRead:
     format: str | None = None
     region: str | None = None
     crop_jpeg: bytes | None = field(default=None, repr=False)
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = field(default=(), repr=False)
+    """Per character of `normalized`, the OCR's likeliest characters with their probability,
+    best first (from the fused rows when several OCR models read); empty when the OCR gives
+    no probabilities. Not part of the JSON form yet: the access decisions will use it."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form (without the crop, which the HTTP layer encodes on request)."""

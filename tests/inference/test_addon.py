@@ -19,7 +19,13 @@ from packaging.utils import canonicalize_name
 import pytest
 import yaml
 
-from anpr_inference.config import DEFAULT_PORT, FIELD_NAMES, MODEL_SOURCES, ServiceConfig
+from anpr_inference.config import (
+    DEFAULT_HUB_OCR,
+    DEFAULT_PORT,
+    FIELD_NAMES,
+    MODEL_SOURCES,
+    ServiceConfig,
+)
 from anpr_inference.formats import REGIONS
 from anpr_inference.models import hub_detector_models, hub_ocr_models
 
@@ -126,7 +132,9 @@ def test_choices_match_the_service(schema: dict[str, str]) -> None:
     assert list_values(schema["detector"]) == list(MODEL_SOURCES)
     assert list_values(schema["ocr"]) == list(MODEL_SOURCES)
     assert sorted(list_values(schema["hub_detector_model"])) == sorted(hub_detector_models())
-    assert sorted(list_values(schema["hub_ocr_model"])) == sorted(hub_ocr_models())
+    assert sorted(list_values(schema["hub_ocr_model"])) == sorted(
+        [*hub_ocr_models(), DEFAULT_HUB_OCR]
+    )
     assert list_values(schema["default_region"]) == list(REGIONS)
     assert schema["api_key"] == "password?"
 
@@ -159,6 +167,10 @@ def test_build_uses_debian_bases(config: dict[str, Any]) -> None:
     assert setup
     assert image
     assert image.group(1) == setup.group(1)
+    # The measured OCR models are baked in, where the service looks for them.
+    fetch = re.search(r"anpr-inference fetch-models --into (\S+)", dockerfile)
+    assert fetch
+    assert f"ANPR_BUNDLED_MODEL_DIR={fetch.group(1)}" in dockerfile
     # pyproject's readme must be in the image's build context.
     assert (ADDON / "DOCS.md").is_file()
 

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from anpr_inference import bench
+from anpr_inference import bench, placement
 from anpr_inference.bench import (
     BenchSettings,
     Dataset,
@@ -544,3 +544,51 @@ def test_real_engine_on_real_photos(
     assert (overall["images"], overall["errors"], overall["labelled_plates"]) == (2, 0, 2)
     assert overall["plate_accuracy"] is not None
     assert overall["latency_ms"]["max"] > 0
+
+
+# --- Camera placement -------------------------------------------------------------------------
+
+
+def test_placement_shrinks_and_degrades() -> None:
+    rng = np.random.default_rng(0)
+    image = np.asarray(rng.integers(0, 255, (400, 600, 3)), np.uint8)
+    small = placement.shrink_to(image, 150, 30)
+    assert small is not None
+    assert small.shape == (80, 120, 3)
+    assert placement.shrink_to(image, 150, 150) is None  # never enlarged: no detail to add
+    for name, degrade in placement.CONDITIONS.items():
+        seen = small if degrade is None else degrade(small, rng, 30)
+        assert seen.shape == small.shape, name
+        assert seen.dtype == np.uint8, name
+    night = placement.CONDITIONS["night IR"]
+    assert night is not None
+    grey = night(small, rng, 30)
+    assert (grey[..., 0] == grey[..., 1]).all()
+    assert grey.std() < small.std()
+
+
+def test_placement_command_writes_json_and_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A labelled plate 100 px wide, read right at 60 px and wider (the fake reads by height)."""
+    root = tmp_path / "br"
+    root.mkdir()
+    write_image(root / "car.jpg", 400, 600)
+    (root / "car.txt").write_text("car.jpg\t100\t50\t100\t50\tABC1234\n")
+    heights = {round(400 * w / 100): w for w in placement.WIDTHS if w < 100}
+    recognizer = FakeRecognizer(
+        {h: (plate("ABC1234", BOX),) for h, w in heights.items() if w >= 60}
+    )
+    out = tmp_path / "out"
+    assert run_bench(root, recognizer, "--placement", str(out)) == 0
+    document = json.loads((out / "placement.json").read_text())
+    clear = document["conditions"]["clear"]
+    assert clear["20"] == {"images": 1, "correct": 0, "plate_accuracy": 0.0}
+    assert clear["60"] == {"images": 1, "correct": 1, "plate_accuracy": 1.0}
+    assert clear["120"] == {"images": 0, "correct": 0, "plate_accuracy": None}
+    assert document["width_for_95"]["clear"] == 60
+    assert set(document["conditions"]) == set(placement.CONDITIONS)
+    png = cv2.imread(str(out / "placement.png"))
+    assert png is not None
+    assert png.shape == (560, 900, 3)
+    assert "wrote" in capsys.readouterr().out

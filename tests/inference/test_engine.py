@@ -326,3 +326,35 @@ def test_a_certain_read_is_not_read_again(engine: RecognitionEngine, dataset_dir
     tilted = one_look.recognize(_load(dataset_dir, "br/PJT2905.jpg"), region="br")
     assert tilted.plates[0].normalized == "PJT2905"
     assert len(counting.batches) == 2
+
+
+@pytest.fixture(scope="module")
+def fused_engine(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RecognitionEngine:
+    """Build the default pipeline: embedded detector, both pinned OCR models fused."""
+    config = ServiceConfig(
+        detector="embedded",
+        model_dir=tmp_path_factory.mktemp("models"),
+        bundled_model_dir=models_dir,
+        allow_download=False,
+    )
+    built = create_engine(config)
+    built.warm_up()
+    return built
+
+
+def test_default_pipeline_fuses_both_ocr_models(
+    fused_engine: RecognitionEngine, dataset_dir: Path
+) -> None:
+    assert fused_engine.models["ocr"].name == "cct-xs-v1-global-model+cct-xs-v2-global-model"
+    assert fused_engine.models["ocr"].source == "hub"
+    for name, plate in SAMPLE.items():
+        result = fused_engine.recognize(_load(dataset_dir, name), region=name.split("/")[0])
+        best = result.plates[0]
+        assert best.normalized == plate, name
+        # Each character's likeliest readings, from the fused rows, best first.
+        assert len(best.alternatives) == len(plate)
+        for options in best.alternatives:
+            probabilities = [p for _, p in options]
+            assert len(options) == 3
+            assert probabilities == sorted(probabilities, reverse=True)
+            assert 0.0 <= sum(probabilities) <= 1.0 + 1e-5

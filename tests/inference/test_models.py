@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from anpr_inference import models
+from anpr_inference.cli import main
 from anpr_inference.config import DEFAULT_HUB_DETECTOR, DEFAULT_HUB_OCR, ServiceConfig
 from anpr_inference.models import (
     DownloadError,
@@ -39,6 +40,9 @@ SHARED_MODELS = Path(__file__).resolve().parents[2] / ".." / "shared" / "models"
 OCR_ONNX = "cct_xs_v1_global.onnx"
 OCR_YAML = "cct_xs_v1_global_plate_config.yaml"
 DETECTOR_ONNX = "yolo-v9-t-384-license-plates-end2end.onnx"
+V2_ONNX = "cct_xs_v2_global.onnx"
+V2_YAML = "cct_xs_v2_global_plate_config.yaml"
+V1_NAME, V2_NAME = "cct-xs-v1-global-model", "cct-xs-v2-global-model"
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,11 +185,15 @@ def server() -> Iterator[ModelServer]:
 
 
 @pytest.fixture
-def hub_server(server: ModelServer, ocr_files: dict[str, bytes]) -> ModelServer:
-    """Serve the default hub models."""
+def hub_server(
+    server: ModelServer, ocr_files: dict[str, bytes], shared_models: Path
+) -> ModelServer:
+    """Serve the hub detector and the default OCR models."""
     server.serve(f"/{DETECTOR_ONNX}", Reply("ok", tiny_onnx()))
     server.serve(f"/{OCR_ONNX}", Reply("ok", ocr_files[OCR_ONNX]))
     server.serve(f"/{OCR_YAML}", Reply("ok", ocr_files[OCR_YAML]))
+    for name in (V2_ONNX, V2_YAML):
+        server.serve(f"/{name}", Reply("ok", (shared_models / name).read_bytes()))
     return server
 
 
@@ -420,8 +428,8 @@ def test_hub_files_copied_by_hand_into_custom(
 ) -> None:
     custom = tmp_path / "custom"
     write_custom_detector(tmp_path, DETECTOR_ONNX)
-    shutil.copyfile(shared_models / OCR_ONNX, custom / OCR_ONNX)
-    shutil.copyfile(shared_models / OCR_YAML, custom / OCR_YAML)
+    for name in (OCR_ONNX, OCR_YAML, V2_ONNX, V2_YAML):
+        shutil.copyfile(shared_models / name, custom / name)
     resolved = resolve_models(
         make_config(tmp_path, detector=source, ocr=source, allow_download=False)
     )
@@ -430,8 +438,9 @@ def test_hub_files_copied_by_hand_into_custom(
         "source": "file",
         "path": str(custom / DETECTOR_ONNX),
     }
-    assert resolved.ocr.info.name == DEFAULT_HUB_OCR
+    assert resolved.ocr.info.name == V1_NAME
     assert resolved.ocr.config_path == custom / OCR_YAML
+    assert [f.path for f in resolved.fused_ocr] == [custom / V2_ONNX]
 
 
 def test_explicit_ocr_config_path(tmp_path: Path, shared_models: Path) -> None:
@@ -583,8 +592,9 @@ def test_hub_download_then_offline_reuse(hub_server: ModelServer, tmp_path: Path
     assert resolved.ocr.kind == "plate_ocr"
     assert resolved.ocr.path == hub / OCR_ONNX
     assert resolved.ocr.config_path == hub / OCR_YAML
-    assert resolved.ocr.info.name == DEFAULT_HUB_OCR
+    assert resolved.ocr.info.name == V1_NAME
     assert resolved.ocr.info.source == "hub"
+    assert resolved.fused_ocr[0].info.name == V2_NAME
     assert resolved.notes == ()
 
     for name in (DETECTOR_ONNX, OCR_ONNX, OCR_YAML):
@@ -690,9 +700,7 @@ def test_hub_without_network_explains_how_to_provide_the_model(
             make_config(tmp_path, detector="embedded", ocr="hub", model_base_url=closed_port_url)
         )
     message = str(excinfo.value)
-    assert message.startswith(
-        f"OCR: hub model {DEFAULT_HUB_OCR} could not be downloaded (no network"
-    )
+    assert message.startswith(f"OCR: hub model {V1_NAME} could not be downloaded (no network")
     assert f"put {OCR_ONNX} and {OCR_YAML} in {tmp_path / 'custom'}" in message
     assert f"(download: {closed_port_url}/{OCR_ONNX} and {closed_port_url}/{OCR_YAML})" in message
     assert message.endswith("or set ocr_path with ocr: file.")
@@ -720,10 +728,10 @@ def test_unknown_hub_model_lists_valid_names(tmp_path: Path, source: str) -> Non
             make_config(tmp_path, detector="embedded", ocr=source, hub_ocr_model="no-such-model")
         )
     assert "unknown hub model 'no-such-model' (hub_ocr_model)" in str(excinfo.value)
-    assert DEFAULT_HUB_OCR in str(excinfo.value)
+    assert V1_NAME in str(excinfo.value)
     with pytest.raises(ModelUnavailableError) as excinfo:
         resolve_models(
-            make_config(tmp_path, detector=source, ocr="embedded", hub_detector_model="rf-detr")
+            make_config(tmp_path, detector="hub", ocr="embedded", hub_detector_model="rf-detr")
         )
     assert "(hub_detector_model)" in str(excinfo.value)
     assert DEFAULT_HUB_DETECTOR in str(excinfo.value)
@@ -733,17 +741,20 @@ def test_hub_registries_hold_only_plate_models() -> None:
     detectors = hub_detector_models()
     assert DEFAULT_HUB_DETECTOR in detectors
     assert all("license-plate" in name for name in detectors)
-    assert DEFAULT_HUB_OCR in hub_ocr_models()
+    assert set(DEFAULT_HUB_OCR.split("+")) <= set(hub_ocr_models())
 
 
 # --------------------------------------------------------------------------------------------
 # auto
 
 
-def test_auto_downloads_from_the_hub(hub_server: ModelServer, tmp_path: Path) -> None:
+def test_auto_downloads_only_the_measured_models(hub_server: ModelServer, tmp_path: Path) -> None:
     resolved = resolve_models(make_config(tmp_path, model_base_url=hub_server.url))
-    assert resolved.detector.info.source == "hub"
+    # The hub's YOLOv9 detector was never measured here: it is opt-in (detector: hub).
+    assert resolved.detector.info.source == "embedded"
+    assert f"/{DETECTOR_ONNX}" not in hub_server.hits
     assert resolved.ocr.info.source == "hub"
+    assert resolved.fused_ocr[0].info.name == V2_NAME
 
 
 def test_auto_without_network_falls_back_to_embedded(
@@ -752,15 +763,9 @@ def test_auto_without_network_falls_back_to_embedded(
     resolved = resolve_models(make_config(tmp_path, model_base_url=closed_port_url))
     assert resolved.detector.kind == "ppocr_det"
     assert resolved.ocr.kind == "ppocr_rec"
-    detector_note, ocr_note = resolved.notes
-    assert detector_note.startswith(
-        f"Detector: hub model {DEFAULT_HUB_DETECTOR} could not be downloaded (no network: "
-    )
-    assert "using the embedded PP-OCRv4 text detector" in detector_note
-    assert f"put {DETECTOR_ONNX} in {tmp_path / 'custom'}" in detector_note
-    assert ocr_note.startswith(
-        f"OCR: hub model {DEFAULT_HUB_OCR} could not be downloaded (no network: "
-    )
+    ocr_note, v2_note = resolved.notes
+    assert v2_note.startswith(f"OCR: hub model {V2_NAME} could not be downloaded")
+    assert ocr_note.startswith(f"OCR: hub model {V1_NAME} could not be downloaded (no network: ")
     assert "using the embedded PP-OCRv4 recogniser" in ocr_note
     assert f"put {OCR_ONNX} and {OCR_YAML} in {tmp_path / 'custom'}" in ocr_note
     assert f"(download: {closed_port_url}/{OCR_ONNX}" in ocr_note
@@ -772,15 +777,17 @@ def test_auto_with_downloads_disabled_uses_embedded(tmp_path: Path) -> None:
     resolved = resolve_models(make_config(tmp_path, allow_download=False))
     assert resolved.detector.info.source == "embedded"
     assert resolved.ocr.info.source == "embedded"
+    assert len(resolved.notes) == 2
     assert all("downloads are disabled (allow_download)" in note for note in resolved.notes)
 
 
 def test_auto_reuses_downloaded_hub_files_offline(hub_server: ModelServer, tmp_path: Path) -> None:
-    resolve_models(make_config(tmp_path, model_base_url=hub_server.url))
+    resolve_models(make_config(tmp_path, detector="hub", model_base_url=hub_server.url))
     hub_server.stop()
-    resolved = resolve_models(make_config(tmp_path, allow_download=False))
+    resolved = resolve_models(make_config(tmp_path, detector="hub", allow_download=False))
     assert resolved.detector.info.source == "hub"
     assert resolved.ocr.info.source == "hub"
+    assert resolved.fused_ocr[0].info.source == "hub"
     assert resolved.notes == ()
 
 
@@ -804,18 +811,191 @@ def test_auto_resolves_each_stage_on_its_own(
     resolve_models(
         make_config(tmp_path, detector="hub", ocr="embedded", model_base_url=hub_server.url)
     )
-    resolved = resolve_models(make_config(tmp_path, model_base_url=closed_port_url))
+    resolved = resolve_models(make_config(tmp_path, detector="hub", model_base_url=closed_port_url))
     assert resolved.detector.info.source == "hub"
     assert resolved.ocr.info.source == "embedded"
-    (note,) = resolved.notes
-    assert note.startswith("OCR:")
+    assert all(note.startswith("OCR:") for note in resolved.notes)
 
 
 def test_auto_without_embedded_package_reports_both_problems(
     tmp_path: Path, closed_port_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hide_rapidocr(monkeypatch)
+    write_custom_detector(tmp_path)
     with pytest.raises(ModelUnavailableError) as excinfo:
         resolve_models(make_config(tmp_path, model_base_url=closed_port_url))
     assert "could not be downloaded (no network" in str(excinfo.value)
     assert "rapidocr_onnxruntime" in str(excinfo.value)
+
+
+# --------------------------------------------------------------------------------------------
+# pinned models: the measured OCR models, checked against the SHA-256 in the code
+
+
+@pytest.fixture(scope="session")
+def v2_files(shared_models: Path) -> dict[str, bytes]:
+    return {name: (shared_models / name).read_bytes() for name in (V2_ONNX, V2_YAML)}
+
+
+@pytest.fixture
+def pinned_server(
+    server: ModelServer, ocr_files: dict[str, bytes], v2_files: dict[str, bytes]
+) -> ModelServer:
+    """Serve both pinned OCR models as their releases do."""
+    for name, data in {**ocr_files, **v2_files}.items():
+        server.serve(f"/{name}", Reply("ok", data))
+    return server
+
+
+def tampered(data: bytes) -> bytes:
+    """Change one byte, keeping the size: only the hash can tell."""
+    return data[:-1] + bytes([data[-1] ^ 0xFF])
+
+
+def test_pins_match_the_measured_files(shared_models: Path) -> None:
+    for pin in models.PINNED_OCR_MODELS.values():
+        data = (shared_models / pin.onnx_file).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == pin.sha256
+        assert len(data) == pin.size
+        assert pin.onnx_url.startswith("https://github.com/ankandrew/")
+        models.check_pin(shared_models / pin.plate_config_file)
+    assert hub_ocr_models()[V2_NAME] == (
+        models.PINNED_OCR_MODELS[V2_NAME].onnx_url,
+        models.PINNED_OCR_MODELS[V2_NAME].plate_config_url,
+    )
+
+
+def v2_from(server: ModelServer, model_dir: Path) -> ServiceConfig:
+    """Read with cct-xs-v2-global-model alone, downloaded from `server`."""
+    return make_config(
+        model_dir, detector="embedded", ocr="hub", hub_ocr_model=V2_NAME, model_base_url=server.url
+    )
+
+
+def test_pinned_download_with_a_bad_hash_is_refused(
+    pinned_server: ModelServer, v2_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    pinned_server.serve(f"/{V2_ONNX}", Reply("ok", tampered(v2_files[V2_ONNX])))
+    with pytest.raises(ModelUnavailableError) as excinfo:
+        resolve_models(v2_from(pinned_server, tmp_path))
+    message = str(excinfo.value)
+    assert f"not the pinned {models.PINNED_OCR_MODELS[V2_NAME].sha256}" in message
+    assert "refused" in message
+    assert not (tmp_path / "hub" / V2_ONNX).exists()
+    assert leftovers(tmp_path) == []
+    assert pinned_server.hits[f"/{V2_ONNX}"] == 1  # a different file is not retried
+
+
+def test_pinned_download_with_the_right_hash_is_used(
+    pinned_server: ModelServer, tmp_path: Path
+) -> None:
+    config = make_config(tmp_path, detector="embedded", model_base_url=pinned_server.url)
+    resolved = resolve_models(config)
+    hub = tmp_path / "hub"
+    assert resolved.ocr.path == hub / OCR_ONNX
+    assert [f.path for f in resolved.fused_ocr] == [hub / V2_ONNX]
+    assert resolved.notes == ()
+    # A pinned file on disk is trusted by its hash, and one that no longer matches is not.
+    assert is_verified(hub / V2_ONNX)
+    (hub / V2_ONNX).write_bytes(tampered((hub / V2_ONNX).read_bytes()))
+    assert not is_verified(hub / V2_ONNX)
+    resolve_models(config)
+    assert pinned_server.hits[f"/{V2_ONNX}"] == 2
+    assert is_verified(hub / V2_ONNX)
+
+
+def test_pinned_plate_config_with_other_values_is_refused(
+    pinned_server: ModelServer, v2_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    other = v2_files[V2_YAML].replace(b"max_plate_slots: 10", b"max_plate_slots: 9")
+    pinned_server.serve(f"/{V2_YAML}", Reply("ok", other))
+    with pytest.raises(ModelUnavailableError) as excinfo:
+        resolve_models(v2_from(pinned_server, tmp_path))
+    assert "differ from those pinned" in str(excinfo.value)
+    assert not (tmp_path / "hub" / V2_YAML).exists()
+
+
+def test_fetch_models_for_an_image_then_offline(pinned_server: ModelServer, tmp_path: Path) -> None:
+    bundled = tmp_path / "image" / "models"
+    code = main(["fetch-models", "--into", str(bundled), "--model-base-url", pinned_server.url])
+    assert code == 0
+    assert sorted(p.name for p in bundled.iterdir()) == sorted(
+        [OCR_ONNX, OCR_YAML, V2_ONNX, V2_YAML]
+    )
+    pinned_server.stop()  # the image runs with no network
+    config = make_config(
+        tmp_path / "data", detector="embedded", allow_download=False, bundled_model_dir=str(bundled)
+    )
+    resolved = resolve_models(config)
+    assert resolved.ocr.path == bundled / OCR_ONNX
+    assert resolved.ocr.info.source == "hub"
+    assert [f.path for f in resolved.fused_ocr] == [bundled / V2_ONNX]
+    assert resolved.notes == ()
+
+
+def test_fetch_models_refuses_a_bad_hash(
+    pinned_server: ModelServer,
+    v2_files: dict[str, bytes],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pinned_server.serve(f"/{V2_ONNX}", Reply("ok", tampered(v2_files[V2_ONNX])))
+    bundled = tmp_path / "models"
+    code = main(["fetch-models", "--into", str(bundled), "--model-base-url", pinned_server.url])
+    assert code == 2
+    assert "not the pinned" in capsys.readouterr().err
+    assert not (bundled / V2_ONNX).exists()
+
+
+def test_fetch_models_only_fetches_pinned_models(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match="is not pinned"):
+        models.fetch_pinned_models(
+            make_config(tmp_path, hub_ocr_model="cct-s-v2-global-model"), tmp_path
+        )
+
+
+def test_fusion_falls_back_to_one_model_offline(
+    server: ModelServer, ocr_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    for name, data in ocr_files.items():
+        server.serve(f"/{name}", Reply("ok", data))
+    resolved = resolve_models(make_config(tmp_path, detector="embedded", model_base_url=server.url))
+    assert resolved.ocr.path == tmp_path / "hub" / OCR_ONNX
+    assert resolved.fused_ocr == ()
+    (note,) = resolved.notes
+    assert note.startswith(f"OCR: hub model {V2_NAME} could not be downloaded")
+    assert "the other OCR models without it" in note
+
+
+def test_own_ocr_file_is_not_fused(tmp_path: Path, shared_models: Path) -> None:
+    resolved = resolve_models(
+        make_config(tmp_path, detector="embedded", ocr_path=str(shared_models / V2_ONNX))
+    )
+    assert resolved.ocr.path == shared_models / V2_ONNX
+    assert resolved.fused_ocr == ()
+
+
+def test_hand_copied_file_under_a_pinned_name_must_match(
+    tmp_path: Path, shared_models: Path
+) -> None:
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    shutil.copyfile(shared_models / V2_ONNX, custom / OCR_ONNX)
+    shutil.copyfile(shared_models / OCR_YAML, custom / OCR_YAML)
+    with pytest.raises(ModelUnavailableError) as excinfo:
+        resolve_models(make_config(tmp_path, detector="embedded", allow_download=False))
+    assert f"{custom / OCR_ONNX} carries the name of the pinned model {V1_NAME}" in str(
+        excinfo.value
+    )
+
+
+def test_model_files_at_the_top_of_model_dir_name_the_layout(
+    tmp_path: Path, shared_models: Path
+) -> None:
+    shutil.copyfile(shared_models / OCR_ONNX, tmp_path / OCR_ONNX)
+    with pytest.raises(ModelUnavailableError) as excinfo:
+        resolve_models(make_config(tmp_path, allow_download=False))
+    message = str(excinfo.value)
+    assert f"holds {OCR_ONNX} at its top" in message
+    assert f"{tmp_path / 'custom'}/ for your own files" in message
+    assert "Move the files into custom/" in message
