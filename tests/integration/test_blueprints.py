@@ -204,7 +204,9 @@ async def test_every_input_makes_a_valid_automation(hass: HomeAssistant, name: s
     assert validated is not None
     assert validated.validation_status is ValidationStatus.OK
     watched = inputs.get("vehicle_events", inputs.get("calendar"))
-    assert validated["triggers"][0]["entity_id"] == watched
+    trigger = validated["triggers"][0]
+    # Newer Home Assistant (2026.10 at least) moves a calendar trigger's fields under `options`.
+    assert trigger.get("entity_id", trigger.get("options", {}).get("entity_id")) == watched
 
 
 @pytest.mark.usefixtures("blueprint_folder")

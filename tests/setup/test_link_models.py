@@ -15,7 +15,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "script" / "link-models"
-FILES = ("cct_xs_v1_global.onnx", "cct_xs_v1_global_plate_config.yaml")
+FILES = (
+    "cct_xs_v1_global.onnx",
+    "cct_xs_v1_global_plate_config.yaml",
+    "cct_xs_v2_global.onnx",
+    "cct_xs_v2_global_plate_config.yaml",
+)
 
 
 @pytest.fixture
