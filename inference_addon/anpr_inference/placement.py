@@ -126,7 +126,7 @@ class PlacementResult:
         return found
 
 
-def shrink_to(image: Image, plate_width: int, width: int) -> Image | None:
+def shrink_to(image: Image, plate_width: float, width: int) -> Image | None:
     """Shrink `image` so a plate `plate_width` pixels wide becomes `width`; None to enlarge."""
     if width >= plate_width:
         return None
@@ -158,9 +158,11 @@ def run_placement(
         region = region_for(dataset)
         samples = [s for s in dataset.samples if len(s.plates) == 1][:limit]
         for sample in samples:
-            image = decode(sample.image.read_bytes())
+            decoded = decode(sample.image.read_bytes())
+            # A large JPEG may come decoded at a reduced scale; the label is in its own pixels.
+            plate_width = sample.plates[0].box.width * decoded.pixels.shape[1] / decoded.width
             for width in widths:
-                small = shrink_to(image, sample.plates[0].box.width, width)
+                small = shrink_to(decoded.pixels, plate_width, width)
                 if small is None:
                     continue
                 for name, degrade in CONDITIONS.items():
