@@ -69,6 +69,7 @@ BAD_VALUES: dict[str, tuple[object, str]] = {
     "api_key": ("short", "at least 8 characters long"),
     "data_dir": ("", "a folder path"),
     "model_dir": (None, "a folder path"),
+    "bundled_model_dir": (3, "a folder path"),
     "model_base_url": ("mirror", "a URL such as"),
     "detector": ("yolo", "one of auto, hub, file, embedded (got 'yolo')"),
     "ocr": ("paddle", "one of auto, hub, file, embedded"),
