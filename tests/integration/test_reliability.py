@@ -361,8 +361,8 @@ async def test_answers_slower_than_the_timeout(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, anpr_service: FakeAnprService
 ) -> None:
     client = loaded_entry.runtime_data.client
-    client._request_timeout = aiohttp.ClientTimeout(total=0.05)
-    slow = Answer(body=recognition_json(plate_json("AYO9034")), delay=0.5)
+    client._request_timeout = aiohttp.ClientTimeout(total=0.25)
+    slow = Answer(body=recognition_json(plate_json("AYO9034")), delay=2.0)
     anpr_service.recognize_answers += [GOOD, slow, slow, slow]
     watcher = watcher_of(loaded_entry)
     with pytest.raises(ScanError) as info:
