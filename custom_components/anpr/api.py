@@ -102,8 +102,22 @@ class Box:
 
 
 @dataclass(frozen=True, slots=True)
+class CharAlternative:
+    """One character a plate position could be, with the OCR's probability for it."""
+
+    char: str
+    p: float
+
+
+@dataclass(frozen=True, slots=True)
 class PlateRead:
-    """One plate the service found in one image."""
+    """One plate the service found in one image.
+
+    `alternatives` has one tuple per character of `normalized`: that character first, then
+    the OCR's likeliest others (empty from services before 0.3.0 and OCRs without
+    probabilities). `at_edge` and `incomplete` are None where the service doesn't say
+    (before 0.3.0). None of the three decides access yet.
+    """
 
     text: str
     normalized: str
@@ -114,6 +128,9 @@ class PlateRead:
     format: str | None = None
     region: str | None = None
     crop: bytes | None = field(default=None, repr=False)
+    alternatives: tuple[tuple[CharAlternative, ...], ...] = field(default=(), repr=False)
+    at_edge: bool | None = None
+    incomplete: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +405,44 @@ def _parse_health(data: Mapping[str, Any]) -> Health:
     )
 
 
+def _opt_bool(data: Mapping[str, Any], key: str, where: str) -> bool | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise AnprResponseError(f"{where}: {key!r} must be true or false")
+    return value
+
+
+def _parse_alternatives(
+    plate: Mapping[str, Any], normalized: str, where: str
+) -> tuple[tuple[CharAlternative, ...], ...]:
+    """Parse the optional per-character alternatives (absent before service 0.3.0).
+
+    The contract puts the reported character first at every position; an answer that
+    contradicts its own plate is refused rather than half believed.
+    """
+    raw = plate.get("alternatives")
+    if raw is None:
+        return ()
+    positions = _list(raw, f"{where}.alternatives")
+    if positions and len(positions) != len(normalized):
+        raise AnprResponseError(f"{where}: one alternatives list per character of 'normalized'")
+    parsed: list[tuple[CharAlternative, ...]] = []
+    for i, (char, raw_options) in enumerate(zip(normalized, positions, strict=False)):
+        at = f"{where}.alternatives[{i}]"
+        options = []
+        for j, raw_option in enumerate(_list(raw_options, at)):
+            option = _object(raw_option, f"{at}[{j}]")
+            candidate = _str(option, "char", f"{at}[{j}]")
+            if len(candidate) != 1:
+                raise AnprResponseError(f"{at}[{j}]: 'char' must be one character")
+            p = _confidence(_field(option, "p", f"{at}[{j}]"), f"{at}[{j}].p")
+            options.append(CharAlternative(candidate, p))
+        if not options or options[0].char != char:
+            raise AnprResponseError(f"{at}: must start with the plate's character {char!r}")
+        parsed.append(tuple(options))
+    return tuple(parsed)
+
+
 def _parse_plate(raw: Any, index: int) -> PlateRead:
     where = f"plates[{index}]"
     plate = _object(raw, where)
@@ -426,6 +481,9 @@ def _parse_plate(raw: Any, index: int) -> PlateRead:
         format=_opt_str(plate, "format", where),
         region=_opt_str(plate, "region", where),
         crop=crop,
+        alternatives=_parse_alternatives(plate, normalized, where),
+        at_edge=_opt_bool(plate, "at_edge", where),
+        incomplete=_opt_bool(plate, "incomplete", where),
     )
 
 

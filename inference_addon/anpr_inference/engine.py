@@ -19,7 +19,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .formats import match_format, normalize_plate
+from .formats import (
+    DIGITS,
+    LETTERS,
+    formats_for,
+    match_format,
+    normalize_plate,
+    reading_rules,
+)
 from .ocr import BatchOCR, OcrRead, mean_confidence
 from .results import Box, ModelInfo, PlateRead, RecognitionResult, Timings
 
@@ -232,7 +239,7 @@ class RecognitionEngine:
                 break
         chosen = self._merge(candidates, width, height)
         plates = tuple(
-            self._plate(c, image if crops else None)
+            self._plate(c, image if crops else None, region, width, height)
             for c in chosen
             if c.confidence >= min_confidence
         )
@@ -370,8 +377,9 @@ class RecognitionEngine:
         cx, cy = (other.x1 + other.x2) / 2, (other.y1 + other.y2) / 2
         return plate.x1 - mx <= cx <= plate.x2 + mx and plate.y1 - my <= cy <= plate.y2 + my
 
-    @staticmethod
-    def _plate(cand: _Candidate, image: Image | None) -> PlateRead:
+    def _plate(
+        self, cand: _Candidate, image: Image | None, region: str | None, width: int, height: int
+    ) -> PlateRead:
         crop_jpeg: bytes | None = None
         if image is not None:
             b = cand.box
@@ -379,8 +387,13 @@ class RecognitionEngine:
                 ".jpg", image[b.y1 : b.y2, b.x1 : b.x2], [cv2.IMWRITE_JPEG_QUALITY, 90]
             )
             crop_jpeg = buf.tobytes() if ok else None
+        at_edge = self._at_edge(cand, width, height)
+        # The region's reading rules were applied only where a format matched (`_candidate`).
+        rules = reading_rules(region) if cand.fmt is not None else {}
         return PlateRead(
-            alternatives=_alternatives(cand),
+            alternatives=alternatives(cand.text, cand.read, rules),
+            at_edge=at_edge,
+            incomplete=at_edge or _shorter_than_formats(cand.text, region),
             text=cand.read.text,
             normalized=cand.text,
             confidence=cand.confidence,
@@ -394,19 +407,54 @@ class RecognitionEngine:
 
 
 ALTERNATIVES = 3
-"""How many likeliest characters `PlateRead.alternatives` keeps per position."""
+"""How many characters `PlateRead.alternatives` lists per position."""
 
 
-def _alternatives(cand: _Candidate) -> tuple[tuple[tuple[str, float], ...], ...]:
-    """Each position's likeliest characters, from the OCR's probability rows."""
-    probs, alphabet = cand.read.char_probs, cand.read.alphabet
-    if probs is None or alphabet is None or len(probs) != len(cand.text):
+def alternatives(
+    text: str, read: OcrRead, rules: Mapping[str, str]
+) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """Each position of `text` (the reported plate): its character, then the likeliest others.
+
+    Probabilities are the OCR's own (`read`'s rows, which align with `text` when their lengths
+    agree). The reported character always comes first, so the list never contradicts the
+    plate; it can be less probable than the next where the region's format corrected it (a
+    digit where the OCR saw a letter): that character's certainty came from the format, not
+    the image, and a reader of the list can see so. Characters the region's reading `rules`
+    take as one (US: O is read as 0) are one entry with their summed probability, as they are
+    one character on those plates. The padding symbol is left out: the probability the list
+    leaves unaccounted for is on other characters or on no character at that position.
+    Empty when the OCR gives no probabilities.
+    """
+    probs, alphabet = read.char_probs, read.alphabet
+    if probs is None or alphabet is None or len(probs) != len(text):
         return ()
-    top = np.argsort(-probs, axis=1)[:, :ALTERNATIVES]
-    return tuple(
-        tuple((alphabet[i], float(row[i])) for i in best)
-        for row, best in zip(probs, top, strict=True)
-    )
+    symbols = [rules.get(s, s) for s in alphabet.upper()]
+    positions = []
+    for reported, row in zip(text, probs, strict=True):
+        merged: dict[str, float] = {}
+        for symbol, p in zip(symbols, row, strict=True):
+            if symbol in LETTERS or symbol in DIGITS:
+                merged[symbol] = merged.get(symbol, 0.0) + float(p)
+        others = sorted((c for c in merged if c != reported), key=merged.__getitem__, reverse=True)
+        positions.append(
+            tuple(
+                (char, min(1.0, merged.get(char, 0.0)))
+                for char in (reported, *others[: ALTERNATIVES - 1])
+            )
+        )
+    return tuple(positions)
+
+
+def _shorter_than_formats(text: str, region: str | None) -> bool:
+    """Whether `text` is shorter than every plate format of `region` (a partial read).
+
+    Only says something for regions whose plates all have more characters than the shortest
+    read kept (`EngineSettings.min_length`, 4): `br` 7, `in` 8, `nz` 6. `eu`, `uk` and `us`
+    have formats of 4 characters or fewer and never flag.
+    """
+    if region is None:
+        return False
+    return len(text) < min(len(f.pattern) for f in formats_for(region))
 
 
 def fused_info(parts: Sequence[ModelInfo]) -> ModelInfo:

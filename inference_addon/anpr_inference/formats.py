@@ -194,6 +194,11 @@ GENERIC_FORMATS: Final[frozenset[str]] = frozenset(f.name for f in _ALL_FORMATS 
 """Names of the catch-all formats: a match on one says little about plausibility."""
 
 
+def reading_rules(region: str | None) -> dict[str, str]:
+    """Return the region's reading rules (`REGION_READING_RULES`); none without a region."""
+    return REGION_READING_RULES.get(_check_region(region), {}) if region is not None else {}
+
+
 def _check_region(region: str) -> str:
     key = region.strip().lower()
     if key not in _FORMATS:
@@ -353,8 +358,7 @@ def match_format(
     if not reading.text:
         return None
     ruled = 0
-    if key in REGION_READING_RULES:
-        rules = REGION_READING_RULES[key]
+    if rules := reading_rules(key):
         ruled = sum(ch in rules for ch in reading.text)
         reading = replace(reading, text="".join(rules.get(ch, ch) for ch in reading.text))
     if key is None:

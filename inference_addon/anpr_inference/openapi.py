@@ -372,6 +372,37 @@ def _schemas(regions: Sequence[str]) -> dict[str, Any]:
                     "contentMediaType": "image/jpeg",
                     "description": "Only with `crops=true`.",
                 },
+                "alternatives": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {"$ref": _REF + "CharAlternative"},
+                        "minItems": 1,
+                        "maxItems": 3,
+                    },
+                    "description": "One list per character of `normalized`, at most 3 "
+                    "entries: first that character (always `normalized[i]`), then the OCR's "
+                    "likeliest other characters at that position, most probable first. `p` "
+                    "is the OCR's probability (the mean of the fused models'). The first "
+                    "entry is usually the most probable; where the region's format corrected "
+                    "the character (a digit where a `br_old` plate needs one and the OCR saw "
+                    "a letter), a later one can be more probable: the format, not the image, "
+                    "decided it. Characters the region reads as one are one entry with their "
+                    "summed probability (on `us`, O is 0). What the list leaves of 1 is on "
+                    "other characters or on no character at that position. Empty when the "
+                    "OCR gives no probabilities (the embedded text-line OCR).",
+                },
+                "at_edge": {
+                    "type": "boolean",
+                    "description": "The plate's detected box comes within 1% of the image's "
+                    "edge: the frame may cut the plate.",
+                },
+                "incomplete": {
+                    "type": "boolean",
+                    "description": "The read is likely missing characters: `at_edge`, or "
+                    "shorter than every plate format of the requested region (`br` 7, `nz` "
+                    "6, `in` 8 characters). `false` means no sign of it, not a guarantee.",
+                },
             },
             "required": [
                 "text",
@@ -382,7 +413,20 @@ def _schemas(regions: Sequence[str]) -> dict[str, Any]:
                 "box",
                 "format",
                 "region",
+                "alternatives",
+                "at_edge",
+                "incomplete",
             ],
+            "additionalProperties": False,
+        },
+        "CharAlternative": {
+            "type": "object",
+            "description": "One character a plate position could be, with its probability.",
+            "properties": {
+                "char": {"type": "string", "pattern": "^[A-Z0-9]$"},
+                "p": confidence,
+            },
+            "required": ["char", "p"],
             "additionalProperties": False,
         },
         "Recognition": {

@@ -58,6 +58,11 @@ class PlateRead:
     `text` is what the OCR read (padding removed); `normalized` is the plate after
     normalisation and, when a region format matched, look-alike correction. `char_confidences`
     has one entry per character of `normalized`.
+
+    `at_edge`: the detector's box comes within the engine's edge margin of the frame, so the
+    plate may be cut off by it. `incomplete`: the read is likely missing characters, by what
+    the engine can tell: `at_edge`, or shorter than every format of the requested region.
+    False means no sign of it, not a guarantee.
     """
 
     text: str
@@ -70,9 +75,11 @@ class PlateRead:
     region: str | None = None
     crop_jpeg: bytes | None = field(default=None, repr=False)
     alternatives: tuple[tuple[tuple[str, float], ...], ...] = field(default=(), repr=False)
-    """Per character of `normalized`, the OCR's likeliest characters with their probability,
-    best first (from the fused rows when several OCR models read); empty when the OCR gives
-    no probabilities. Not part of the JSON form yet: the access decisions will use it."""
+    """Per character of `normalized`, that character first, then the OCR's likeliest other
+    characters, each with the OCR's probability (from the fused rows when several OCR models
+    read); empty when the OCR gives no probabilities. See `engine.alternatives`."""
+    at_edge: bool = False
+    incomplete: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form (without the crop, which the HTTP layer encodes on request)."""
@@ -85,6 +92,12 @@ class PlateRead:
             "box": self.box.as_dict(),
             "format": self.format,
             "region": self.region,
+            "alternatives": [
+                [{"char": char, "p": round(p, 4)} for char, p in options]
+                for options in self.alternatives
+            ],
+            "at_edge": self.at_edge,
+            "incomplete": self.incomplete,
         }
 
 

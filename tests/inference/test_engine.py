@@ -16,7 +16,14 @@ import pytest
 from anpr_inference.bench import parse_labels
 from anpr_inference.config import ServiceConfig
 from anpr_inference.detectors import ProposalSettings, TextPlateProposer
-from anpr_inference.engine import EngineSettings, RecognitionEngine, create_engine
+from anpr_inference.engine import (
+    EngineSettings,
+    RecognitionEngine,
+    _shorter_than_formats,
+    alternatives,
+    create_engine,
+)
+from anpr_inference.formats import match_format, reading_rules
 from anpr_inference.imaging import decode_image
 from anpr_inference.models import embedded_model_dir
 from anpr_inference.ocr import BatchOCR, OcrRead, PlateOCR, TextLineOCR
@@ -26,6 +33,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from open_image_models.detection.core.base import DetectionResult
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+"""The fast-plate-ocr models' alphabet, padding `_` last."""
 
 # A fixed sample (the first photos of each folder, in name order) and what they show; the
 # benchmark command measures the whole dataset.
@@ -68,6 +78,7 @@ def test_reads_the_plate(
     assert result.plates, f"no plate found in {name}"
     best = result.plates[0]
     assert best.normalized == plate
+    assert (best.at_edge, best.incomplete) == (False, False)
     assert len(best.char_confidences) == len(plate)
     assert 0.5 < best.confidence <= 1.0
     assert best.box.width > 0
@@ -258,6 +269,8 @@ def test_a_plate_at_the_frame_edge_is_still_read(
     best = engine.recognize(cropped, region="br").plates[0]
     assert best.normalized == "AYO9034"
     assert best.box.y2 > cropped.shape[0] * (1 - engine.settings.edge_margin)
+    # Read whole here, but the frame might have cut it: the answer says so.
+    assert (best.at_edge, best.incomplete) == (True, True)
 
 
 def test_pluggable_into_fast_alpr(models_dir: Path, dataset_dir: Path) -> None:
@@ -286,6 +299,7 @@ def test_embedded_text_recogniser_reads_a_plate(dataset_dir: Path) -> None:
     )
     result = engine.recognize(_load(dataset_dir, "br/AYO9034.jpg"), region="br")
     assert result.plates[0].normalized == "AYO9034"
+    assert result.plates[0].alternatives == ()  # one confidence per line, no probabilities
     assert engine.ocr.read_batch([]) == []
 
 
@@ -353,8 +367,80 @@ def test_default_pipeline_fuses_both_ocr_models(
         assert best.normalized == plate, name
         # Each character's likeliest readings, from the fused rows, best first.
         assert len(best.alternatives) == len(plate)
-        for options in best.alternatives:
+        for char, confidence, options in zip(
+            plate, best.char_confidences, best.alternatives, strict=True
+        ):
+            # The reported character first; on these clear plates also the likeliest.
+            assert options[0][0] == char
             probabilities = [p for _, p in options]
             assert len(options) == 3
             assert probabilities == sorted(probabilities, reverse=True)
             assert 0.0 <= sum(probabilities) <= 1.0 + 1e-5
+            if name.startswith("br/"):
+                assert options[0][1] == pytest.approx(confidence)
+    # On US plates O is read as 0, so the two are one alternative with their summed
+    # probability: the OCR read this plate's first character as O.
+    us = fused_engine.recognize(
+        _load(dataset_dir, "us/12c6cb72-3ea3-49e7-b381-e0cdfc5e8960.jpg"), region="us"
+    ).plates[0]
+    assert (us.text[0], us.normalized[0]) == ("O", "0")
+    first = dict(us.alternatives[0])
+    assert "O" not in first
+    assert first["0"] > us.char_confidences[0] > 0.9
+
+
+def _rows(text: str, **extra: dict[str, float]) -> OcrRead:
+    """Make an OCR read of `text`: 0.9 on each character, or `extra["at<position>"]`."""
+    probs = np.full((len(text), len(ALPHABET)), 0.0, np.float32)
+    for position, char in enumerate(text):
+        for symbol, p in extra.get(f"at{position}", {char: 0.9}).items():
+            probs[position, ALPHABET.index(symbol)] = p
+    probs[:, ALPHABET.index("_")] = 1.0 - probs.sum(axis=1)
+    return OcrRead(text, tuple(float(r.max()) for r in probs), probs, ALPHABET)
+
+
+def _rounded(options: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    return tuple((char, round(p, 4)) for char, p in options)
+
+
+def test_alternatives_follow_the_reported_plate() -> None:
+    """A format's correction leads its position's list; the image's own reading follows."""
+    read = _rows("AYOO034", at3={"O": 0.6, "0": 0.3, "D": 0.05})
+    match = match_format(read.text, "br", char_probs=read.char_probs, alphabet=read.alphabet)
+    assert match is not None
+    assert match.text == "AYO0034"
+    options = alternatives(match.text, read, reading_rules("br"))
+    assert [o[0][0] for o in options] == list("AYO0034")
+    assert _rounded(options[3]) == (("0", 0.3), ("O", 0.6), ("D", 0.05))
+    # The padding symbol is never an alternative.
+    assert all(c != "_" for o in options for c, _ in o)
+
+
+def test_alternatives_merge_what_the_region_reads_as_one() -> None:
+    read = _rows("0SG719", at0={"O": 0.7, "0": 0.2, "D": 0.05})
+    folded = alternatives("0SG719", read, reading_rules("us"))
+    assert _rounded(folded[0]) == (("0", 0.9), ("D", 0.05), ("1", 0.0))
+    plain = alternatives("OSG719", read, reading_rules(None))
+    assert _rounded(plain[0]) == (("O", 0.7), ("0", 0.2), ("D", 0.05))
+
+
+def test_alternatives_need_probabilities_that_line_up() -> None:
+    assert alternatives("AB12", OcrRead("AB12", (0.9,) * 4), {}) == ()
+    assert alternatives("AB123", _rows("AB12"), {}) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "short"),
+    [
+        ("AYO903", "br", True),
+        ("AYO9034", "br", False),
+        ("ABC12", "nz", True),
+        ("AB12", "us", False),
+        ("AB12", "uk", False),
+        ("AB12", None, False),
+    ],
+)
+def test_reads_shorter_than_every_format_are_incomplete(
+    text: str, region: str | None, short: bool
+) -> None:
+    assert _shorter_than_formats(text, region) is short

@@ -16,12 +16,13 @@ import pytest
 
 from anpr_inference import __version__
 from anpr_inference.config import ServiceConfig
+from anpr_inference.engine import create_engine
 from anpr_inference.formats import REGIONS
 from anpr_inference.openapi import ERROR_CODES, build_openapi
 from anpr_inference.server import _HTTP_ERROR_CODES, create_app
 
 from .test_imaging import encode, png_header_only
-from .test_server import API_KEY, INSTANCE_ID, FakeEngine
+from .test_server import API_KEY, INSTANCE_ID, PLATE, FakeEngine
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -114,9 +115,13 @@ def validate(
                 errors += validate(item, properties[key], document, f"{at}.{key}")
             elif schema.get("additionalProperties") is False:
                 errors.append(f"{at}: unexpected {key!r}")
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
+    if isinstance(value, list):
+        for index, item in enumerate(value if "items" in schema else []):
             errors += validate(item, schema["items"], document, f"{at}[{index}]")
+        if len(value) < schema.get("minItems", 0):
+            errors.append(f"{at}: fewer than {schema['minItems']} items")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.append(f"{at}: more than {schema['maxItems']} items")
     if _is_type(value, "number"):
         if "minimum" in schema and value < schema["minimum"]:
             errors.append(f"{at}: {value} < {schema['minimum']}")
@@ -230,6 +235,12 @@ def test_the_checker_catches_mismatches() -> None:
     assert validate({"error": {"code": "not_found"}}, error, document)
     assert validate({"error": {"code": "not_found", "message": "x", "extra": 1}}, error, document)
     assert validate({"error": {"code": "not_found", "message": 3}}, error, document)
+    plate, good = {"$ref": "#/components/schemas/Plate"}, PLATE.as_dict()
+    assert validate(good, plate, document) == []
+    four = [{"char": c, "p": 0.1} for c in "ABCD"]
+    for alternatives in ([[]], [four], [[{"char": "AB", "p": 0.1}]], [[{"char": "A"}]]):
+        assert validate({**good, "alternatives": alternatives}, plate, document), alternatives
+    assert validate({**good, "incomplete": None}, plate, document)
 
 
 # --- the document against a running server -------------------------------------------------
@@ -301,3 +312,31 @@ async def test_answers_match_the_document(
         response = await client.request(method, path, data=options.get("data"), headers=headers)
         assert response.status == status, (method, path, await response.text())
         await check_answer(response, document, path.split("?")[0], method)
+
+
+async def test_a_real_recognition_matches_the_document(
+    aiohttp_client: Any, tmp_path: Path, models_dir: Path, sample_photos: dict[str, bytes]
+) -> None:
+    """The real pipeline's answers, alternatives and flags included, fit the document."""
+    (tmp_path / "models").mkdir()
+    config = ServiceConfig(
+        data_dir=tmp_path,
+        detector="embedded",
+        model_dir=tmp_path / "models",
+        bundled_model_dir=models_dir,
+        allow_download=False,
+    )
+    app = create_app(config, create_engine(config), instance_id=INSTANCE_ID)
+    client = await aiohttp_client(app)
+    document = await (await client.get("/v1/openapi.json")).json()
+    for name, photo in sample_photos.items():
+        response = await client.post(
+            "/v1/recognize",
+            params={"region": name.split("/")[0]},
+            data=photo,
+            headers={"Content-Type": "image/jpeg"},
+        )
+        assert response.status == 200
+        await check_answer(response, document, "/v1/recognize", "post")
+        best = (await response.json())["plates"][0]
+        assert "".join(o[0]["char"] for o in best["alternatives"]) == best["normalized"], name

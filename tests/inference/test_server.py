@@ -57,6 +57,16 @@ PLATE = PlateRead(
     format="br_old",
     region="br",
     crop_jpeg=CROP,
+    # The fourth character as a format corrects it: the image said O, br_old needs a digit.
+    alternatives=(
+        (("A", 0.9), ("4", 0.05), ("R", 0.01)),
+        (("Y", 0.91), ("V", 0.04), ("T", 0.01)),
+        (("O", 0.62), ("0", 0.3), ("D", 0.05)),
+        (("0", 0.31), ("O", 0.6), ("D", 0.06)),
+        (("0", 0.94), ("O", 0.05)),
+        (("3", 0.95), ("8", 0.03), ("B", 0.01)),
+        (("4", 0.96), ("A", 0.02), ("1", 0.01)),
+    ),
 )
 FAINT = PlateRead(
     text="XYZ1234",
@@ -66,6 +76,8 @@ FAINT = PlateRead(
     detection_confidence=0.5,
     box=Box(10, 10, 60, 30),
     crop_jpeg=CROP,
+    at_edge=True,
+    incomplete=True,
 )
 ENGINE_TIMINGS = Timings(detect=1.25, ocr=2.5, total=4.0)
 
@@ -258,6 +270,28 @@ async def test_recognize_a_real_jpeg(make_client: MakeClient, jpeg: bytes) -> No
     assert timings["decode"] > 0
     assert timings["total"] == pytest.approx(timings["decode"] + 4.0, abs=0.11)
     assert engine.calls == [Call((720, 1280, 3), None, 0.4, False)]
+
+
+async def test_plates_carry_alternatives_and_completeness(
+    make_client: MakeClient, jpeg: bytes
+) -> None:
+    client = await make_client(FakeEngine())
+    response = await client.post(
+        "/v1/recognize",
+        params={"min_confidence": "0"},
+        data=jpeg,
+        headers={"Content-Type": "image/jpeg"},
+    )
+    plate, faint = (await response.json())["plates"]
+    assert plate["alternatives"][3] == [
+        {"char": "0", "p": 0.31},
+        {"char": "O", "p": 0.6},
+        {"char": "D", "p": 0.06},
+    ]
+    assert (plate["at_edge"], plate["incomplete"]) == (False, False)
+    # An OCR without probabilities gives no alternatives; a plate at the frame's edge is
+    # flagged as possibly cut.
+    assert (faint["alternatives"], faint["at_edge"], faint["incomplete"]) == ([], True, True)
 
 
 async def test_query_options_reach_the_engine(make_client: MakeClient, jpeg: bytes) -> None:
@@ -890,5 +924,11 @@ async def test_real_engine_reads_a_real_plate(
     assert best["normalized"] == "AYO9034"
     assert best["region"] == "br"
     assert len(best["char_confidences"]) == 7
+    # Per character of `normalized`: that character first, then the likeliest others.
+    alternatives = best["alternatives"]
+    assert [options[0]["char"] for options in alternatives] == list("AYO9034")
+    assert all(1 <= len(options) <= 3 for options in alternatives)
+    assert [options[0]["p"] for options in alternatives] == best["char_confidences"]
+    assert (best["at_edge"], best["incomplete"]) == (False, False)
     assert base64.b64decode(best["crop"]).startswith(b"\xff\xd8\xff")
     assert body["models"] == {stage: m.name for stage, m in real_engine.models.items()}

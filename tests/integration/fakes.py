@@ -29,8 +29,16 @@ def plate_json(
     *,
     crop: bytes | None = CROP_JPEG,
     box: tuple[int, int, int, int] = (528, 412, 690, 464),
+    alternatives: list[list[tuple[str, float]]] | None = None,
+    at_edge: bool | None = None,
+    incomplete: bool | None = None,
 ) -> dict[str, Any]:
-    """Build one plate of a `/v1/recognize` answer."""
+    """Build one plate of a `/v1/recognize` answer.
+
+    `alternatives` (per character: (char, p) pairs, the plate's character first), `at_edge`
+    and `incomplete` are left out unless given, as a service before 0.3.0 answers;
+    `alternatives_of` builds plain alternatives for a text.
+    """
     plate: dict[str, Any] = {
         "text": text,
         "normalized": text,
@@ -45,7 +53,20 @@ def plate_json(
     }
     if crop is not None:
         plate["crop"] = base64.b64encode(crop).decode()
-    return plate
+    if alternatives is not None:
+        plate["alternatives"] = [
+            [{"char": char, "p": p} for char, p in options] for options in alternatives
+        ]
+    flags = {"at_edge": at_edge, "incomplete": incomplete}
+    return plate | {key: flag for key, flag in flags.items() if flag is not None}
+
+
+def alternatives_of(
+    text: str, confidence: float = 0.95, runner_up: str = "0"
+) -> list[list[tuple[str, float]]]:
+    """Alternatives as the service gives them: each character, then `runner_up` (or `1`)."""
+    rest = round(1.0 - confidence, 4)
+    return [[(c, confidence), (runner_up if c != runner_up else "1", rest)] for c in text]
 
 
 def recognition_json(*plates: dict[str, Any], total_ms: float = 56.0) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from custom_components.anpr.api import (
     AnprRequestError,
     AnprResponseError,
     Box,
+    CharAlternative,
     image_content_type,
 )
 
@@ -26,6 +27,7 @@ from .fakes import (
     INSTANCE_ID,
     Answer,
     FakeAnprService,
+    alternatives_of,
     error_json,
     health_json,
     plate_json,
@@ -93,6 +95,10 @@ async def test_recognize(client: AnprClient, anpr_service: FakeAnprService) -> N
     assert (result.width, result.height) == (1280, 720)
     assert result.total_ms == 56.0
     assert result.models == {"detector": "fake-detector", "ocr": "fake-ocr"}
+
+    # An answer without alternatives or completeness flags (a service before 0.3.0).
+    assert best.alternatives == ()
+    assert (best.at_edge, best.incomplete) == (None, None)
 
     request = anpr_service.recognize_requests[0]
     assert request.body == JPEG
@@ -258,6 +264,28 @@ async def test_health_instance_id_is_lowercased(
     assert (await client.health()).instance_id == "ab" * 16
 
 
+async def test_recognize_parses_alternatives_and_flags(
+    client: AnprClient, anpr_service: FakeAnprService
+) -> None:
+    options = alternatives_of("AYO9034", 0.9)
+    options[3] = [("9", 0.5), ("8", 0.45), ("B", 0.03)]
+    anpr_service.default_recognition = recognition_json(
+        plate_json("AYO9034", alternatives=options, at_edge=False, incomplete=False),
+        plate_json("ABC1234", alternatives=[], at_edge=True, incomplete=True),
+    )
+    best, cut = (await client.recognize(JPEG, "image/jpeg")).plates
+    assert len(best.alternatives) == 7
+    assert best.alternatives[3] == (
+        CharAlternative("9", 0.5),
+        CharAlternative("8", 0.45),
+        CharAlternative("B", 0.03),
+    )
+    assert best.alternatives[0] == (CharAlternative("A", 0.9), CharAlternative("0", 0.1))
+    assert (best.at_edge, best.incomplete) == (False, False)
+    # No probabilities (an OCR without them) is an empty list, not an error.
+    assert (cut.alternatives, cut.at_edge, cut.incomplete) == ((), True, True)
+
+
 def _plate_with(**changes: Any) -> dict[str, Any]:
     plate = plate_json("AYO9034")
     for key, value in changes.items():
@@ -300,6 +328,41 @@ def _recognition_with(**changes: Any) -> dict[str, Any]:
         (recognition_json(_plate_with(format=7)), "string or null"),
         (recognition_json(_plate_with(crop=42)), "base64 string"),
         (recognition_json(_plate_with(crop="not base64!")), "not valid base64"),
+        (recognition_json(_plate_with(alternatives={"A": 1})), "alternatives must be a list"),
+        (
+            recognition_json(_plate_with(alternatives=[[{"char": "A", "p": 1.0}]])),
+            "one alternatives list per character",
+        ),
+        (
+            recognition_json(
+                _plate_with(alternatives=[[{"char": c, "p": 0.9}] for c in "AYO9O34"])
+            ),
+            r"alternatives\[4\]: must start with the plate's character '0'",
+        ),
+        (
+            recognition_json(_plate_with(alternatives=[[] for _ in "AYO9034"])),
+            r"alternatives\[0\]: must start with",
+        ),
+        (
+            recognition_json(_plate_with(alternatives=[[{"char": c}] for c in "AYO9034"])),
+            "missing 'p'",
+        ),
+        (
+            recognition_json(
+                _plate_with(alternatives=[[{"char": c * 2, "p": 0.5}] for c in "AYO9034"])
+            ),
+            "'char' must be one character",
+        ),
+        (
+            recognition_json(_plate_with(alternatives=[[{"char": c, "p": 2}] for c in "AYO9034"])),
+            "between 0 and 1",
+        ),
+        (
+            recognition_json(_plate_with(alternatives=[["A"] for _ in "AYO9034"])),
+            "must be an object",
+        ),
+        (recognition_json(_plate_with(at_edge="yes")), "'at_edge' must be true or false"),
+        (recognition_json(_plate_with(incomplete=1)), "'incomplete' must be true or false"),
     ],
 )
 async def test_junk_recognition(
