@@ -871,17 +871,22 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _hub_files(config: ServiceConfig, model_dir: Path, urls: list[str]) -> list[Path]:
     """Return the hub files for `urls`, downloading the untrusted ones when allowed."""
     hub_dir = model_dir / "hub"
-    paths = [hub_dir / _file_name(url) for url in urls]
-    if config.bundled_model_dir is not None:
-        # Files baked into the add-on's image at build time (`fetch-models`), read-only.
-        bundled = config.bundled_model_dir.expanduser().absolute()
-        paths = [
-            bundled / path.name
-            if not is_verified(path) and is_verified(bundled / path.name)
-            else path
-            for path in paths
-        ]
-    missing = [(url, path) for url, path in zip(urls, paths, strict=True) if not is_verified(path)]
+    # Files baked into the add-on's image at build time (`fetch-models`), read-only, serve
+    # where the model folder has no trusted copy. Each file is hashed once.
+    bundled = (
+        config.bundled_model_dir.expanduser().absolute()
+        if config.bundled_model_dir is not None
+        else None
+    )
+    paths: list[Path] = []
+    missing: list[tuple[str, Path]] = []
+    for url in urls:
+        path = hub_dir / _file_name(url)
+        candidates = [path] if bundled is None else [path, bundled / path.name]
+        trusted = next((candidate for candidate in candidates if is_verified(candidate)), None)
+        paths.append(trusted or path)
+        if trusted is None:
+            missing.append((url, path))
     if not missing:
         return paths
     if not config.allow_download:
