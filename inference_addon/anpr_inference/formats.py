@@ -23,10 +23,10 @@ import unicodedata
 import numpy as np
 import numpy.typing as npt
 
+from .contract import REGIONS
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-REGIONS: Final[tuple[str, ...]] = ("br", "eu", "in", "nz", "uk", "us")
 
 LETTERS: Final = frozenset(string.ascii_uppercase)
 DIGITS: Final = frozenset(string.digits)
