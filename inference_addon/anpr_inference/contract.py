@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 SERVICE_NAME: Final = "anpr-inference"
 DEFAULT_PORT: Final = 8756
+DISCOVERY_SERVICE: Final = "anpr"
+"""The name the add-on announces itself under to Supervisor discovery."""
 HEALTH_PATH: Final = "/v1/health"
 RECOGNIZE_PATH: Final = "/v1/recognize"
 OPENAPI_PATH: Final = "/v1/openapi.json"
