@@ -158,8 +158,7 @@ class AnprClient:
             "/v1/recognize",
             client_timeout=self._request_timeout,
             params=params,
-            body=image,
-            content_type=content_type,
+            upload=(image, content_type),
         )
         return _parse(Recognition, data, "recognition")
 
@@ -170,10 +169,11 @@ class AnprClient:
         *,
         client_timeout: aiohttp.ClientTimeout,
         params: Mapping[str, str] | None = None,
-        body: bytes | None = None,
-        content_type: str | None = None,
+        upload: tuple[bytes, str] | None = None,
     ) -> dict[str, Any]:
         """Send one request and return its JSON object, mapping every failure to our errors.
+
+        `upload` is a body and its media type.
 
         The API key goes in the `Authorization` header of requests to the configured URL and
         nowhere else: never in a URL (logs and error messages show URLs), and redirects are
@@ -184,8 +184,9 @@ class AnprClient:
         headers: dict[str, str] = {"Accept": "application/json"}
         if self._api_key is not None:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        if content_type is not None:
-            headers["Content-Type"] = content_type
+        body: bytes | None = None
+        if upload is not None:
+            body, headers["Content-Type"] = upload
         url = self._url.with_path(self._url.path.rstrip("/") + path)
         try:
             async with self._session.request(
