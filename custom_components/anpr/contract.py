@@ -233,8 +233,8 @@ class PlateRead(Model):
     )
     detection_confidence: float = wire(_confidence())
     box: Box = wire(Nested(model=Box))  # noqa: RUF009
-    format: str | None = wire(Text(nullable=True), absent=None, default=None)
-    region: str | None = wire(Choice(values=(*REGIONS, None)), absent=None, default=None)
+    format: str | None = wire(Text(nullable=True), absent=None)
+    region: str | None = wire(Choice(values=(*REGIONS, None)), absent=None)
     alternatives: tuple[tuple[CharAlternative, ...], ...] = wire(
         ListOf(
             item=ListOf(
@@ -244,14 +244,13 @@ class PlateRead(Model):
         ),
         _ALTERNATIVES_DOC,
         absent=(),
-        default=(),
+        repr=False,
     )
     at_edge: bool | None = wire(
         Flag(),
         "The plate's detected box comes within 1% of the image's edge: the frame may cut "
         "the plate.",
         absent=None,
-        default=None,
     )
     incomplete: bool | None = wire(
         Flag(),
@@ -259,14 +258,13 @@ class PlateRead(Model):
         "format of the requested region (`br` 7, `nz` 6, `in` 8 characters). `false` means "
         "no sign of it, not a guarantee.",
         absent=None,
-        default=None,
     )
     crop: bytes | None = wire(
         Base64({"contentMediaType": "image/jpeg"}),
         "Only with `crops=true`.",
         absent=None,
         required=False,
-        default=None,
+        repr=False,
     )
 
     def check(self, what: str) -> None:

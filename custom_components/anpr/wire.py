@@ -302,17 +302,20 @@ def wire(
     *,
     absent: Any = _REQUIRED,
     required: bool = True,
-    default: Any = _REQUIRED,
+    repr: bool = True,  # noqa: A002 - the name dataclasses.field uses
 ) -> Any:
-    """Declare a model field: its spec, description and what parsing uses when it is absent.
+    """Declare a model field: its spec, its description, and what is used when it is absent.
 
-    `required=False` fields are left out of the JSON while None; `absent` is for fields
-    older services do not send; `default` is the Python default.
+    `absent` is for fields that older services do not send: parsing uses it, and it is the
+    Python default (an empty dict: a new one each time). Fields with `required=False` are
+    also left out of the JSON while None. `wire()` returns a `dataclasses.field`.
     """
     metadata = {"spec": spec, "doc": doc, "absent": absent, "required": required}
-    if default is _REQUIRED:
-        return field(metadata=metadata)
-    return field(default=default, metadata=metadata)
+    if absent is _REQUIRED:
+        return field(metadata=metadata, repr=repr)
+    if absent == {}:
+        return field(default_factory=dict, metadata=metadata, repr=repr)
+    return field(default=absent, metadata=metadata, repr=repr)
 
 
 class Model:
