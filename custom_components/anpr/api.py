@@ -21,7 +21,6 @@ from .contract import (
     SERVICE_NAME,
     Box,
     CharAlternative,
-    ContractError,
     ErrorAnswer,
     Health,
     ModelInfo,
@@ -29,6 +28,7 @@ from .contract import (
     Recognition,
     sniff_image_type,
 )
+from .wire import ContractError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -8,8 +8,8 @@ dumps the value to JSON, renders the field's JSON Schema, and checks it when par
 This file is canonical in `inference_addon/anpr_inference/`; `custom_components/anpr/` holds
 a byte-for-byte copy (the integration ships alone via HACS, the add-on image is built from
 `inference_addon/` alone). Edit this one, then run `script/sync-contract`; a test fails while
-the copies differ. So it imports only the standard library (and `wire`, its field
-machinery, copied the same way).
+the copies differ. It imports only the standard library and `wire` (its field machinery,
+copied the same way), so the client can use it without the service's dependencies.
 
 Parsing (`from_json`) is strict where a wrong value would mislead (types, presence,
 confidences in 0..1, characters that contradict their plate) and lenient where a newer
@@ -97,8 +97,6 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     """Return the JSON body of every error answer."""
     return {"error": {"code": code, "message": message}}
 
-
-__all__ = ["ContractError"]
 
 _CONFIDENCE: Final = {"minimum": 0, "maximum": 1}
 _MS: Final = {"minimum": 0}
