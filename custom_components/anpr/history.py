@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
-    from .watcher import Detection
+    from .detection import Detection
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 30.0
