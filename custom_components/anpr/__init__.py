@@ -118,13 +118,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
             for entity_id, watcher in watchers.items()
         },
     )
+    await _async_start(hass, entry)
+    return True
+
+
+async def _async_start(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
+    """Set up the devices and platforms, then start the watchers and the housekeeping."""
+    data = entry.runtime_data
+    registry, history, watchers = data.registry, data.history, data.watchers
     _async_update_devices(hass, entry)
 
     @callback
     def _async_coordinator_updated() -> None:
         _async_update_service(hass, entry)
 
-    entry.async_on_unload(coordinator.async_add_listener(_async_coordinator_updated))
+    entry.async_on_unload(data.coordinator.async_add_listener(_async_coordinator_updated))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
@@ -159,7 +167,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
     entry.async_on_unload(async_at_started(hass, _async_started))
     entry.async_on_unload(_async_clear_issues)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool:

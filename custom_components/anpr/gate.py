@@ -7,7 +7,7 @@ open. The gate opens only if all of these hold:
 
 1. the inference service is available and the camera's last scan did not fail (no decision
    is made on stale or partial data: a burst that lost most of its frames, or was cut short
-   by the service going away, is a failed scan; see `watcher.py`);
+   by the service going away, is a failed scan; see `burst.py`);
 2. the camera has a latest visit (the newest scan that read plates), and when the caller says
    which plate it means, that visit includes it;
 3. the visit is recent: seen within the camera's presence hold time;
