@@ -56,7 +56,6 @@ _VISIT_IDS = count(1)
 """Visit ids, unique for the whole run (across reloads): the history and the gate key by them."""
 
 EVENT_KEYS = (
-    ATTR_CAMERA,
     ATTR_PLATE,
     ATTR_CONFIDENCE,
     ATTR_CATEGORY,
@@ -69,7 +68,7 @@ EVENT_KEYS = (
     ATTR_MATCH,
     ATTR_DISTANCE,
 )
-"""What `anpr_plate_detected` says of a detection (after the source's device id)."""
+"""What `anpr_plate_detected` says of a detection, after its camera and device id."""
 
 
 class VisitRules(Protocol):
@@ -272,12 +271,10 @@ class VisitTracker:
         device = async_get_device(
             dr.async_get(self.hass), source.device_identifier, source.entry_id
         )
-        data = detection.as_dict(EVENT_KEYS)
-        # The device id comes second, as it always has.
         data = {
-            ATTR_CAMERA: data.pop(ATTR_CAMERA),
+            **detection.as_dict((ATTR_CAMERA,)),
             ATTR_DEVICE_ID: device.id if device else None,
-            **data,
+            **detection.as_dict(EVENT_KEYS),
         }
         self.hass.bus.async_fire(EVENT_PLATE_DETECTED, data)
         for visit_callback in list(self._visit_listeners):
