@@ -1,4 +1,7 @@
-"""The `anpr-inference` command: serve the HTTP API, recognise files, benchmark.
+"""The `anpr-inference` command: serve the HTTP API, recognise files, fetch models.
+
+`bench` and `load` come from the separate `anpr-inference-tools` distribution where it is
+installed (the development environment); the add-on image does not carry them.
 
 Settings come, lowest priority first, from the defaults, an add-on options file
 (`--options /data/options.json`), `ANPR_<SETTING>` environment variables and the flags.
@@ -7,13 +10,15 @@ Settings come, lowest priority first, from the defaults, an add-on options file
 from __future__ import annotations
 
 import argparse
+import functools
+from importlib.metadata import EntryPoint, entry_points
 import json
 import logging
 import math
 import os
 from pathlib import Path
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from . import __version__
 from .config import FIELD_NAMES, ConfigError, ServiceConfig
@@ -22,6 +27,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 _LOGGER = logging.getLogger(__name__)
+
+TOOLS_DISTRIBUTION: Final = "anpr-inference-tools"
+TOOLS_GROUP: Final = "anpr_inference.commands"
+"""Entry-point group of the commands that development tools add to `anpr-inference`."""
+TOOL_COMMANDS: Final = ("bench", "load")
+"""The tools' commands, offered (or explained) even where the tools are not installed."""
 
 # Flags shared by every subcommand that loads models: (flag, setting, help).
 _MODEL_FLAGS: tuple[tuple[str, str, str], ...] = (
@@ -253,11 +264,47 @@ def make_parser() -> argparse.ArgumentParser:
     )
     fetch.set_defaults(func=_fetch_models)
 
-    from . import bench, load  # noqa: PLC0415
-
-    _add_model_flags(bench.add_parser(sub))
-    _add_model_flags(load.add_parser(sub))
+    _add_tool_commands(sub)
     return parser
+
+
+def _tool_entry_points() -> dict[str, EntryPoint]:
+    """Return the commands that installed development tools register, by name."""
+    return {point.name: point for point in entry_points(group=TOOLS_GROUP)}
+
+
+def _add_tool_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Offer the development tools' commands where they are installed, else say how to.
+
+    They live in the `anpr-inference-tools` distribution, which the add-on image does not
+    install; each registers a function that adds its subparser (see its pyproject.toml).
+    """
+    found = _tool_entry_points()
+    for name in [*TOOL_COMMANDS, *sorted(set(found) - set(TOOL_COMMANDS))]:
+        add_parser: Callable[..., argparse.ArgumentParser] | None = None
+        if name in found:
+            try:
+                add_parser = found[name].load()
+            except ImportError as err:
+                _LOGGER.debug("Cannot load the %s command: %s", name, err)
+        if add_parser is not None:
+            _add_model_flags(add_parser(sub))
+            continue
+        stub = sub.add_parser(
+            name, help=f"(not installed: needs {TOOLS_DISTRIBUTION})", add_help=False
+        )
+        stub.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        stub.set_defaults(func=functools.partial(_tool_missing, name))
+
+
+def _tool_missing(name: str, _args: argparse.Namespace, _config: ServiceConfig) -> int:
+    print(
+        f"error: '{name}' is a development tool of {TOOLS_DISTRIBUTION}, which is not "
+        "installed here; install it with 'pip install ./inference_tools' from the anpr "
+        "repository (script/setup does)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -170,3 +170,25 @@ def test_console_script_runs(models_dir: Path, dataset_dir: Path, tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert f"{photo}: YG9X2G (" in done.stdout
+
+
+def test_tools_offer_their_commands() -> None:
+    """Where anpr-inference-tools is installed (here), `bench` and `load` are its commands."""
+    from anpr_inference_tools import bench, load
+
+    parser = cli.make_parser()
+    assert parser.parse_args(["bench", "some/folder"]).func is bench.run
+    assert parser.parse_args(["load", "some/folder"]).func is load.run
+
+
+@pytest.mark.parametrize("command", cli.TOOL_COMMANDS)
+def test_tool_commands_without_the_tools_say_how_to_install_them(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without anpr-inference-tools (as in the add-on image) a tool command says one thing."""
+    monkeypatch.setattr(cli, "_tool_entry_points", dict)
+    assert cli.main([command, "some/folder", "--json", "--limit", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"'{command}' is a development tool of anpr-inference-tools" in err
+    assert "pip install ./inference_tools" in err
