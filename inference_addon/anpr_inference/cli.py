@@ -221,6 +221,18 @@ def _fetch_models(args: argparse.Namespace, config: ServiceConfig) -> int:
     return 0
 
 
+def _fuse_detector(_args: argparse.Namespace, _config: ServiceConfig) -> int:
+    from .fusion import FusionError, store_fused  # noqa: PLC0415
+    from .models import EMBEDDED_DETECTOR_FILE, embedded_model_dir  # noqa: PLC0415
+
+    try:
+        print(store_fused(embedded_model_dir() / EMBEDDED_DETECTOR_FILE))
+    except (FusionError, OSError) as err:
+        print(f"error: cannot store the fused detector: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Build the command line, with one subparser per command."""
     parser = argparse.ArgumentParser(
@@ -263,6 +275,16 @@ def make_parser() -> argparse.ArgumentParser:
         "bundled_model_dir at it",
     )
     fetch.set_defaults(func=_fetch_models)
+
+    fuse = sub.add_parser(
+        "fuse-detector",
+        help="rewrite the embedded text detector once, beside it (e.g. when building an image)",
+        description=(
+            "Store the embedded PP-OCRv4 detector's exact graph rewrite beside the model, so "
+            "the service loads it instead of rewriting the detector at every start."
+        ),
+    )
+    fuse.set_defaults(func=_fuse_detector)
 
     _add_tool_commands(sub)
     return parser
