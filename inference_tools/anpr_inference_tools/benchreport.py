@@ -57,6 +57,30 @@ def _num(value: float | None, spec: str) -> str:
 
 def report_table(runs: Sequence[FolderRun], engine: Recognizer, settings: BenchSettings) -> str:
     """Format the report: one row per folder, then overall, confusions and models."""
+    lines = _table(runs, settings)
+    total = overall(runs)
+    confusions = ", ".join(f"{e}→{r}: {n}" for e, r, n in total.confusions[:TOP_CONFUSIONS])
+    lines.append("")
+    lines.append(f"Top confusions (expected→read): {confusions or 'none'}")
+    models = ", ".join(
+        f"{key} {info.name} ({info.source})" for key, info in sorted(engine.models.items())
+    )
+    lines.append(f"Models: {models}")
+    threads = settings.threads_per_worker or "auto"
+    lines.append(
+        f"Workers: {settings.workers}, threads per worker: {threads}, "
+        f"region: {settings.region or 'none'}, min confidence: {settings.min_confidence:g}"
+    )
+    if total.errors or total.unlabelled_images:
+        lines.append(
+            f"Skipped: {total.errors} unreadable image(s), "
+            f"{total.unlabelled_images} image(s) without labels"
+        )
+    return "\n".join(lines)
+
+
+def _table(runs: Sequence[FolderRun], settings: BenchSettings) -> list[str]:
+    """Return the table's lines: header, one row per folder, overall, ruled between."""
     concurrent = settings.workers > 1
     header = [
         "folder",
@@ -104,23 +128,4 @@ def report_table(runs: Sequence[FolderRun], engine: Recognizer, settings: BenchS
     ]
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
-
-    total = overall(runs)
-    confusions = ", ".join(f"{e}→{r}: {n}" for e, r, n in total.confusions[:TOP_CONFUSIONS])
-    lines.append("")
-    lines.append(f"Top confusions (expected→read): {confusions or 'none'}")
-    models = ", ".join(
-        f"{key} {info.name} ({info.source})" for key, info in sorted(engine.models.items())
-    )
-    lines.append(f"Models: {models}")
-    threads = settings.threads_per_worker or "auto"
-    lines.append(
-        f"Workers: {settings.workers}, threads per worker: {threads}, "
-        f"region: {settings.region or 'none'}, min confidence: {settings.min_confidence:g}"
-    )
-    if total.errors or total.unlabelled_images:
-        lines.append(
-            f"Skipped: {total.errors} unreadable image(s), "
-            f"{total.unlabelled_images} image(s) without labels"
-        )
-    return "\n".join(lines)
+    return lines

@@ -127,6 +127,22 @@ def add_parser(
         type=_url,
         help="drive this running service instead of starting one (e.g. http://127.0.0.1:8756)",
     )
+    _add_limits(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    _add_flags(
+        parser,
+        [
+            (flag, name, _API_KEY_HELP if name == "api_key" else text)
+            for flag, name, text in _SERVE_FLAGS
+            if name in _SERVICE_SETTINGS
+        ],
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    """Add the bounds of a run: outstanding requests, timeouts, images, slow uploaders."""
     parser.add_argument(
         "--max-outstanding",
         type=positive_int,
@@ -170,17 +186,6 @@ def add_parser(
         metavar="S",
         help="seconds between two bytes of a slow uploader (1)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    _add_flags(
-        parser,
-        [
-            (flag, name, _API_KEY_HELP if name == "api_key" else text)
-            for flag, name, text in _SERVE_FLAGS
-            if name in _SERVICE_SETTINGS
-        ],
-    )
-    parser.set_defaults(func=run)
-    return parser
 
 
 def run(args: argparse.Namespace, config: ServiceConfig) -> int:

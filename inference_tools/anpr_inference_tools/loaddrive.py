@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+import functools
 import importlib
 import json
 from pathlib import Path
@@ -79,10 +80,7 @@ async def drive(
     memory: MemoryReport | None = None,
     target: Target | None = None,
 ) -> LoadReport:
-    """Run the cameras against `base_url` and return what was measured.
-
-    `sample_rss` (with `memory`) is called every `RSS_INTERVAL` seconds during the run.
-    """
+    """Run the cameras against `base_url`, `sample_rss` into `memory` meanwhile; report."""
     loop = asyncio.get_running_loop()
     tally = Tally()
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -97,53 +95,50 @@ async def drive(
         aiohttp.ClientSession(headers=headers) as health_session,
     ):
         started = loop.time()
-        deadline = started + settings.seconds
-        background = [asyncio.create_task(_poll_health(health_session, health_url, tally))]
-        background += [
-            asyncio.create_task(
-                trickle(recognize_url, settings.slow_interval, tally.slow, api_key=api_key)
-            )
-            for _ in range(settings.slow_clients)
+        background = [
+            asyncio.create_task(_poll_health(health_session, health_url, tally)),
+            *(
+                asyncio.create_task(
+                    trickle(recognize_url, settings.slow_interval, tally.slow, api_key=api_key)
+                )
+                for _ in range(settings.slow_clients)
+            ),
         ]
         if sample_rss is not None and memory is not None:
             background.append(asyncio.create_task(_sample_memory(sample_rss, memory)))
         try:
-            cameras = [
-                asyncio.create_task(
-                    _camera(
-                        index,
-                        session=session,
-                        url=recognize_url,
-                        photos=photos,
-                        settings=settings,
-                        tally=tally,
-                        in_flight=in_flight,
-                        start=started + index / (settings.cameras * settings.fps),
-                        deadline=deadline,
-                    )
-                )
-                for index in range(settings.cameras)
-            ]
-            await asyncio.gather(*cameras)
-            if in_flight:
-                _, pending = await asyncio.wait(set(in_flight), timeout=settings.drain_timeout)
-                tally.unfinished = len(pending)
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+            camera = functools.partial(
+                _camera,
+                session=session,
+                url=recognize_url,
+                photos=photos,
+                settings=settings,
+                tally=tally,
+                in_flight=in_flight,
+                deadline=started + settings.seconds,
+            )
+            rate = settings.cameras * settings.fps
+            await asyncio.gather(
+                *(camera(i, start=started + i / rate) for i in range(settings.cameras))
+            )
+            await _settle(in_flight, settings.drain_timeout, tally)
             duration = loop.time() - started
         finally:
             for task in [*background, *in_flight]:
                 task.cancel()
             await asyncio.gather(*background, *in_flight, return_exceptions=True)
-    return LoadReport(
-        target=target or Target(base_url),
-        settings=settings,
-        images=len(photos),
-        duration_s=duration,
-        tally=tally,
-        memory=memory,
-    )
+    return LoadReport(target or Target(base_url), settings, len(photos), duration, tally, memory)
+
+
+async def _settle(in_flight: set[asyncio.Task[None]], grace: float, tally: Tally) -> None:
+    """Give the unanswered requests `grace` seconds after the last frame, then cancel them."""
+    if not in_flight:
+        return
+    _, pending = await asyncio.wait(set(in_flight), timeout=grace)
+    tally.unfinished = len(pending)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _camera(

@@ -150,25 +150,28 @@ class LoadReport:
                 "worst_ms": _ms(max(tally.health_latencies, default=None)),
                 "p50_ms": _latency_summary(tally.health_latencies)["p50"],
             },
-            "slow_clients": (
-                {
-                    "connections": tally.slow.connections,
-                    "answers": {str(k): v for k, v in sorted(tally.slow.answers.items())},
-                    "hung_up": tally.slow.hung_up,
-                }
-                if self.settings.slow_clients
-                else None
-            ),
-            "memory": (
-                None
-                if self.memory is None
-                else {
-                    "method": self.memory.method,
-                    "idle_rss_bytes": self.memory.idle_rss_bytes,
-                    "peak_rss_bytes": self.memory.peak_rss_bytes,
-                    "end_rss_bytes": self.memory.end_rss_bytes,
-                }
-            ),
+            "slow_clients": self._slow_clients(),
+            "memory": self._memory(),
+        }
+
+    def _slow_clients(self) -> dict[str, Any] | None:
+        if not self.settings.slow_clients:
+            return None
+        slow = self.tally.slow
+        return {
+            "connections": slow.connections,
+            "answers": {str(k): v for k, v in sorted(slow.answers.items())},
+            "hung_up": slow.hung_up,
+        }
+
+    def _memory(self) -> dict[str, Any] | None:
+        if self.memory is None:
+            return None
+        return {
+            "method": self.memory.method,
+            "idle_rss_bytes": self.memory.idle_rss_bytes,
+            "peak_rss_bytes": self.memory.peak_rss_bytes,
+            "end_rss_bytes": self.memory.end_rss_bytes,
         }
 
 
