@@ -32,7 +32,7 @@ at the next start; the add-on image stores it when it is built (`anpr-inference
 fuse-detector`).
 
 onnxruntime's own optimiser (ORT_ENABLE_ALL, always on) does not make these rewrites: with it
-alone the detector took 1.6 times as long (`script/fusion_ab.py`).
+alone the detector took about 1.5 times as long (`script/fusion_ab.py`).
 """
 
 from __future__ import annotations
