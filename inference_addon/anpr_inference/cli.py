@@ -303,27 +303,29 @@ def _add_tool_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     """
     found = _tool_entry_points()
     for name in [*TOOL_COMMANDS, *sorted(set(found) - set(TOOL_COMMANDS))]:
-        add_parser: Callable[..., argparse.ArgumentParser] | None = None
+        problem = "which is not installed here"
         if name in found:
             try:
-                add_parser = found[name].load()
+                add_parser: Callable[..., argparse.ArgumentParser] = found[name].load()
             except ImportError as err:
-                _LOGGER.debug("Cannot load the %s command: %s", name, err)
-        if add_parser is not None:
-            _add_model_flags(add_parser(sub))
-            continue
+                problem = f"which cannot be loaded ({err})"
+            else:
+                _add_model_flags(add_parser(sub))
+                continue
         stub = sub.add_parser(
             name, help=f"(not installed: needs {TOOLS_DISTRIBUTION})", add_help=False
         )
         stub.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        stub.set_defaults(func=functools.partial(_tool_missing, name))
+        stub.set_defaults(func=functools.partial(_tool_missing, name, problem))
 
 
-def _tool_missing(name: str, _args: argparse.Namespace, _config: ServiceConfig) -> int:
+def _tool_missing(
+    name: str, problem: str, _args: argparse.Namespace, _config: ServiceConfig
+) -> int:
     print(
-        f"error: '{name}' is a development tool of {TOOLS_DISTRIBUTION}, which is not "
-        "installed here; install it with 'pip install ./inference_tools' from the anpr "
-        "repository (script/setup does)",
+        f"error: '{name}' is a development tool of {TOOLS_DISTRIBUTION}, {problem}; "
+        "install it with 'pip install ./inference_tools' from the anpr repository "
+        "(script/setup does)",
         file=sys.stderr,
     )
     return 2

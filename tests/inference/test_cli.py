@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import EntryPoint
 import json
 import subprocess
 import sys
@@ -192,3 +193,14 @@ def test_tool_commands_without_the_tools_say_how_to_install_them(
     assert err.count("\n") == 1
     assert f"'{command}' is a development tool of anpr-inference-tools" in err
     assert "pip install ./inference_tools" in err
+
+
+def test_a_broken_tools_install_says_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = EntryPoint("bench", "anpr_inference_tools.gone:add_parser", cli.TOOLS_GROUP)
+    monkeypatch.setattr(cli, "_tool_entry_points", lambda: {"bench": broken})
+    assert cli.main(["bench", "some/folder"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 'bench' is a development tool of anpr-inference-tools, ")
+    assert "which cannot be loaded (No module named 'anpr_inference_tools.gone')" in err
