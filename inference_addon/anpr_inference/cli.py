@@ -312,10 +312,15 @@ def _add_tool_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
             else:
                 _add_model_flags(add_parser(sub))
                 continue
+        # Takes any arguments (no character starts an option), so that it always answers
+        # with how to install the tools rather than with a usage error.
         stub = sub.add_parser(
-            name, help=f"(not installed: needs {TOOLS_DISTRIBUTION})", add_help=False
+            name,
+            help=f"(not installed: needs {TOOLS_DISTRIBUTION})",
+            add_help=False,
+            prefix_chars="\0",
         )
-        stub.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        stub.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
         stub.set_defaults(func=functools.partial(_tool_missing, name, problem))
 
 

@@ -188,11 +188,12 @@ def test_tool_commands_without_the_tools_say_how_to_install_them(
 ) -> None:
     """Without anpr-inference-tools (as in the add-on image) a tool command says one thing."""
     monkeypatch.setattr(cli, "_tool_entry_points", dict)
-    assert cli.main([command, "some/folder", "--json", "--limit", "3"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert f"'{command}' is a development tool of anpr-inference-tools" in err
-    assert "pip install ./inference_tools" in err
+    for argv in ([], ["some/folder", "--json"], ["--cameras", "2", "some/folder"], ["-h"]):
+        assert cli.main([command, *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert f"'{command}' is a development tool of anpr-inference-tools" in err
+        assert "pip install ./inference_tools" in err
 
 
 def test_a_broken_tools_install_says_what_is_wrong(
