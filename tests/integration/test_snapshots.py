@@ -10,14 +10,21 @@ into modules. `pytest --snapshot-update` rewrites the file after an intended cha
 
 **Stable across Home Assistant releases.** Core regenerates its snapshots in the same commit
 that changes the serialised objects; this integration is tested against two releases at once
-(2025.4 here, 2026.10 in CI), whose registry entries differ: 2026 added `object_id_base`,
-changed how `aliases` are written and drops `compat_aliases`; each release may add more. So
-the snapshot keeps an explicit allow-list of the registry fields this integration sets
-(`ENTRY_FIELDS`) and the state's own fields (`STATE_FIELDS`); a field Home Assistant adds
-later is left out instead of failing every snapshot. Below the top level everything is kept
-(state attributes are ours). The image's access token is random, so it is masked. The entry
-id is fixed (it is part of every unique id) and the clock frozen (timestamps are states).
-Syrupy's amber format is the same in the pinned 4.8.1 and 6.1.1.
+(2025.4 here, 2026.10 in CI) from one snapshot file, and they serialise differently:
+
+- Registry entries gained fields (2026: `object_id_base`; `aliases` written another way,
+  `compat_aliases` dropped). The include filter keeps an allow-list of the registry fields
+  this integration decides (`ENTRY_FIELDS`) and the state's own fields (`STATE_FIELDS`), so a
+  field a later release adds is left out instead of failing every snapshot. Below the top
+  level everything is kept (capabilities and state attributes are ours).
+- 2026 keys some state attributes by `StrEnum` members (`CalendarEntityStateAttribute`) where
+  2025 used strings, and amber writes and sorts the two differently. The matcher writes every
+  enum as its value and every flag as its number (`stable_values`).
+- The image's access token is random, so it is masked; the entry id is fixed (it is part of
+  every unique id) and the clock frozen (timestamps are states).
+
+Syrupy's amber output for these snapshots is the same with the two pinned versions (4.8.1
+here, 6.1.1 with 2026.10): checked by serialising the recorded snapshot data with both.
 """
 
 from __future__ import annotations
@@ -132,7 +139,7 @@ def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
     )
 
 
-@pytest.fixture(params=PLATFORMS)
+@pytest.fixture(params=PLATFORMS, ids=str)
 def platform(request: pytest.FixtureRequest, freezer: FrozenDateTimeFactory) -> Generator[Platform]:
     """Load only one platform (as `snapshot_platform` requires), at a fixed time."""
     freezer.move_to(NOW)
