@@ -66,7 +66,7 @@ class _RetryableError(Exception):
     """One download attempt failed in a way another attempt may fix."""
 
 
-def download_file(
+def download_file(  # noqa: PLR0913  one keyword per independent check of the download
     url: str,
     dest: Path,
     *,
