@@ -363,6 +363,7 @@ class CameraWatcher:
     async def _async_burst(self) -> ScanResult:
         settings = self.settings
         frames: list[Recognition] = []
+        images: list[bytes] = []
         failure: ScanError | None = None
         for index in range(settings.burst_frames):
             if index and settings.burst_interval:
@@ -377,6 +378,7 @@ class CameraWatcher:
                 continue
             try:
                 frames.append(await self._async_recognize(*snapshot))
+                images.append(snapshot[0])
             except AnprAuthenticationError as err:
                 self.entry.async_start_reauth(self.hass)
                 raise ScanError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
@@ -431,7 +433,7 @@ class CameraWatcher:
             ) from failure
         if failure is None:
             self._async_clear_problem()
-        return self._async_record_scan(frames)
+        return self._async_record_scan(frames, images)
 
     async def _async_snapshot(self) -> tuple[bytes, str] | None:
         """Take one snapshot; a failure is logged (once until the camera recovers).
@@ -502,7 +504,7 @@ class CameraWatcher:
     # --- results ------------------------------------------------------------------------
 
     @callback
-    def _async_record_scan(self, frames: list[Recognition]) -> ScanResult:
+    def _async_record_scan(self, frames: list[Recognition], images: list[bytes]) -> ScanResult:
         """Vote, classify, update visits and presence, fire events; return the result."""
         now = dt_util.utcnow()
         voted = [
@@ -515,7 +517,17 @@ class CameraWatcher:
             for visit in self._visits
             if now - visit.last_seen <= timedelta(seconds=self.settings.cooldown)
         ]
-        detections = tuple(self._async_record_plate(plate, now) for plate in voted)
+        detections = tuple(
+            self._async_record_plate(
+                plate,
+                now,
+                # The frame of the plate's best read: the visit's picture.
+                next(
+                    (i for f, i in zip(frames, images, strict=True) if plate.best in f.plates), None
+                ),
+            )
+            for plate in voted
+        )
         result = ScanResult(
             camera=self.entity_id,
             time=now,
@@ -534,7 +546,9 @@ class CameraWatcher:
         return result
 
     @callback
-    def _async_record_plate(self, voted: VotedPlate, now: datetime) -> Detection:
+    def _async_record_plate(
+        self, voted: VotedPlate, now: datetime, snapshot: bytes | None
+    ) -> Detection:
         """Turn a voted plate into a detection, joining a running visit if there is one."""
         visit = next(
             (
@@ -564,6 +578,7 @@ class CameraWatcher:
             new_visit=new_visit,
             visit_id=visit.id,
             crop=voted.best.crop,
+            snapshot=snapshot,
         )
 
     @callback
