@@ -1,0 +1,86 @@
+// The card's own texts, in English. Home Assistant lets an integration translate only some
+// categories (exceptions, selectors...): the card takes category names and error messages
+// from the integration's translations (translations/en.json) and everything else from here.
+export const STRINGS = {
+  title: "ANPR",
+  views: { visits: "Visits", plates: "Plates", passes: "Passes" },
+  no_entry: "No ANPR entry is set up.",
+  loading: "Loading…",
+  no_visits: "No visits yet.",
+  no_plates: "No plates registered.",
+  no_passes: "No active or upcoming visitor passes.",
+  more: "Older visits",
+  search: "Search plates, owners, notes",
+  categories: { resident: "Resident", visitor: "Visitor", blocked: "Blocked", unknown: "Unknown" },
+  columns: {
+    plate: "Plate",
+    owner: "Owner",
+    category: "Category",
+    pass: "Pass",
+    entries: "Entries left",
+    last_seen: "Last seen",
+    from: "From",
+    until: "Until",
+    issued_by: "Issued by",
+  },
+  pass_states: {
+    valid: "valid",
+    pending: "upcoming",
+    expired: "expired",
+    used_up: "used up",
+    none: "",
+  },
+  unlimited: "unlimited",
+  never: "never",
+  gate_opened: "Gate opened",
+  forced: "forced",
+  no_picture: "No picture",
+  actions: {
+    add_resident: "Add as resident",
+    give_pass: "Give a visitor pass",
+    block: "Block",
+    open_gate: "Open gate once",
+    add_plate: "Add plate",
+    edit: "Edit",
+    remove: "Remove",
+    new_pass: "New visitor pass",
+    save: "Save",
+    cancel: "Cancel",
+    confirm: "Confirm",
+  },
+  fields: {
+    plate: "Plate",
+    name: "Owner",
+    category: "Category",
+    notes: "Notes",
+    duration: "Valid for",
+    max_entries: "Entries (empty: unlimited)",
+    valid_from: "Valid from",
+    valid_until: "Valid until",
+    entries_left: "Entries left (empty: unlimited)",
+  },
+  durations: { 1: "1 hour", 4: "4 hours", 24: "1 day", 72: "3 days", 168: "1 week" },
+  dialogs: {
+    add_resident: "Add {plate} as a resident",
+    give_pass: "Visitor pass for {plate}",
+    block: "Block {plate}",
+    open_gate: "Open the gate of {camera} once for {plate}? This is recorded as forced.",
+    add_plate: "Add a plate",
+    edit: "Edit {plate}",
+    remove: "Remove {plate} ({name}) from the registry?",
+    new_pass: "New visitor pass",
+  },
+  blocked_name: "Blocked vehicle",
+  gate_done: "The gate of {camera} was opened.",
+  editor: {
+    entry: "ANPR entry",
+    first_entry: "The first one",
+    views: "Views",
+    title: "Title",
+  },
+};
+
+/** Fill `{name}` placeholders of a text. */
+export function format(text, values = {}) {
+  return text.replace(/\{(\w+)\}/g, (match, key) => (key in values ? String(values[key]) : match));
+}
