@@ -117,7 +117,7 @@ def write_config(config: Path, service_url: str, photo: Path, port: int) -> None
     camera = {
         CAMERA: {
             "triggers": [], "scan_interval": 0, "burst_frames": 1, "burst_interval": 0,
-            "region": "br", "min_confidence": 0.3, "hold_time": 60, "cooldown": 1,
+            "region": "br", "min_confidence": 0.3, "hold_time": 60, "cooldown": 0,
         }
     }  # fmt: skip
     entries = [

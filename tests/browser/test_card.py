@@ -13,10 +13,12 @@ Chromium or Playwright is missing (`.ci/run` installs Chromium, so CI always run
 from __future__ import annotations
 
 from collections.abc import Iterator
+import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image
 import pytest
 
 from . import harness
@@ -33,6 +35,9 @@ try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None  # type: ignore[assignment]
+
+if sync_playwright is not None:
+    expect.set_options(timeout=TIMEOUT_MS)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -96,7 +101,11 @@ def screenshot(page: Page, view: str) -> None:
     """Keep a picture of the card (only when ANPR_CARD_SCREENSHOTS names a folder)."""
     if folder := os.environ.get("ANPR_CARD_SCREENSHOTS"):
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.locator("anpr-card").screenshot(path=str(Path(folder) / f"card-{view}.png"))
+        png = page.locator("anpr-card").screenshot()
+        # A palette of 128 colours keeps the README's pictures a few dozen kilobytes.
+        with Image.open(io.BytesIO(png)) as picture:
+            small = picture.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+            small.save(Path(folder) / f"card-{view}.png", optimize=True)
 
 
 def scan_photo(hass: harness.Hass, photo: str) -> None:
@@ -142,14 +151,28 @@ def test_card_shows_visits_live_and_adds_a_resident(hass: harness.Hass, page: Pa
 
     card.get_by_role("tab", name="Plates").click()
     expect(card.locator("td.plate")).to_have_text([PHOTOS[0]])
-    screenshot(page, "plates")
 
 
-def test_card_refuses_bad_input_with_the_translated_error(
+def test_card_blocks_gives_passes_and_explains_refusals(
     hass: harness.Hass, page: Page
 ) -> None:
     page.goto(f"{hass.url}/lovelace/gate")
     card = page.locator("anpr-card")
+    stranger = card.locator("li.visit").filter(has_text=PHOTOS[2]).first
+
+    # No gate is configured: the forced opening is refused, with the integration's own text.
+    stranger.get_by_role("button", name="Open gate once").click()
+    dialog = card.locator("dialog[open]")
+    expect(dialog).to_contain_text("recorded as forced")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(dialog.locator(".error")).to_contain_text("No gate is configured for camera.driveway")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    stranger.get_by_role("button", name="Block").click()
+    dialog.get_by_role("button", name="Block").click()
+    expect(dialog).to_have_count(0)
+    assert registry(hass)[PHOTOS[2]]["category"] == "blocked"
+
     card.get_by_role("tab", name="Passes").click()
     card.get_by_role("button", name="New visitor pass").click()
     dialog = card.locator("dialog[open]")
@@ -166,4 +189,12 @@ def test_card_refuses_bad_input_with_the_translated_error(
     expect(card.locator("td.plate")).to_have_text(["QRS1234"])
     assert registry(hass)["QRS1234"]["entries_left"] == 2
     screenshot(page, "passes")
+
+    card.get_by_role("tab", name="Plates").click()
+    expect(card.locator("td.plate")).to_have_count(3)
+    card.locator("input.search").fill("alice")
+    expect(card.locator("td.plate")).to_have_text([PHOTOS[0]])
+    card.locator("input.search").fill("")
+    card.locator("input.search").blur()
+    screenshot(page, "plates")
 

@@ -139,6 +139,7 @@ class AnprCard extends HTMLElement {
       language: this._hass?.locale?.language || this._hass?.language || navigator.language,
       isAdmin: Boolean(this._hass?.user?.is_admin),
       category: (category) => this._category(category),
+      registered: (plate) => this._state.plates.some((known) => known.plate === plate),
     };
   }
 

@@ -31,6 +31,8 @@ export const STRINGS = {
     none: "",
   },
   unlimited: "unlimited",
+  until: "until {time}",
+  entries_left: "{left} of {max} entries left",
   never: "never",
   gate_opened: "Gate opened",
   forced: "forced",

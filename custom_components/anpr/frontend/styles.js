@@ -33,10 +33,14 @@ export const STYLES = `
   .toolbar { display: flex; gap: 8px; margin-bottom: 8px; }
   .toolbar input { flex: 1; }
   input, select, textarea { font: inherit; padding: 6px; border: 1px solid var(--divider-color); border-radius: 4px; background: var(--card-background-color, var(--ha-card-background)); color: var(--primary-text-color); box-sizing: border-box; }
-  table { width: 100%; border-collapse: collapse; font-size: 14px; }
+  table { width: 100%; border-collapse: collapse; font-size: 13px; }
+  td.pass { font-size: 12px; }
   th { text-align: left; font-weight: 500; color: var(--secondary-text-color); border-bottom: 1px solid var(--divider-color); padding: 4px; }
+  td.plate, th:first-child { white-space: nowrap; }
   td { padding: 4px; border-bottom: 1px solid var(--divider-color); vertical-align: middle; }
-  td.buttons { white-space: nowrap; text-align: right; }
+  td.buttons { text-align: right; }
+  td.buttons button { display: block; margin: 2px 0 2px auto; }
+  .table, .content > table { overflow-x: auto; }
   .pass-valid { color: var(--success-color, #4caf50); }
   .pass-pending { color: var(--info-color, #039be5); }
   .pass-expired, .pass-used_up { color: var(--secondary-text-color); }

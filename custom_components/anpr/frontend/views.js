@@ -4,9 +4,9 @@ import { escape } from "./dialogs.js";
 import { STRINGS, format } from "./strings.js";
 
 /** Format an ISO time for people, in the user's language. */
-export function when(iso, language) {
+export function when(iso, language, dateStyle = "medium") {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(language, { dateStyle: "medium", timeStyle: "short" });
+  return new Date(iso).toLocaleString(language, { dateStyle, timeStyle: "short" });
 }
 
 function chip(category, label) {
@@ -24,8 +24,10 @@ function visitPictures(visit) {
   return `<div class="pictures">${snapshot}${crop}</div>`;
 }
 
-function visitActions(visit, isAdmin) {
-  if (visit.category !== "unknown" || !isAdmin) return "";
+function visitActions(visit, ctx) {
+  // Only for a car that is still unknown: once registered (from here or elsewhere), the
+  // registry's Plates view is where it is changed.
+  if (visit.category !== "unknown" || !ctx.isAdmin || ctx.registered(visit.plate)) return "";
   const button = (action) =>
     `<button class="action" data-action="${action}" data-id="${escape(visit.id)}">${escape(STRINGS.actions[action])}</button>`;
   return `<div class="actions">${["add_resident", "give_pass", "block", "open_gate"].map(button).join("")}</div>`;
@@ -45,7 +47,7 @@ export function renderVisits(state, ctx) {
           <div class="line"><span class="plate">${escape(visit.plate)}</span>${chip(visit.category, ctx.category(visit.category))}${owner}</div>
           <div class="meta">${escape(visit.camera_name)} · ${escape(when(visit.time, ctx.language))}${gate}</div>
           <div class="reason">${escape(visit.reason)}</div>
-          ${visitActions(visit, ctx.isAdmin)}
+          ${visitActions(visit, ctx)}
         </div>
       </li>`;
   });
@@ -55,10 +57,15 @@ export function renderVisits(state, ctx) {
   return `<ul class="visits">${rows.join("")}</ul>${more}`;
 }
 
-function passWindow(plate, language) {
+function passSummary(plate, language) {
+  // Compact: the Passes view has the full window.
   if (!plate.valid_until) return "";
   const state = STRINGS.pass_states[plate.pass] || plate.pass;
-  return `${escape(when(plate.valid_from, language))} – ${escape(when(plate.valid_until, language))} <span class="pass-${escape(plate.pass)}">${escape(state)}</span>`;
+  const until = escape(format(STRINGS.until, { time: when(plate.valid_until, language, "short") }));
+  const left = plate.entries_left === null || plate.entries_left === undefined
+    ? ""
+    : ` · ${escape(format(STRINGS.entries_left, { left: plate.entries_left, max: plate.max_entries ?? plate.entries_left }))}`;
+  return `<span class="pass-${escape(plate.pass)}">${escape(state)}</span>${left}<br>${until}`;
 }
 
 function entries(plate) {
@@ -79,7 +86,7 @@ export function renderPlateRows(state, ctx) {
   const plates = state.plates.filter((plate) => matches(plate, state.search));
   if (!plates.length) return `<p class="empty">${escape(STRINGS.no_plates)}</p>`;
   const c = STRINGS.columns;
-  const head = [c.plate, c.owner, c.category, c.pass, c.entries, c.last_seen, ""]
+  const head = [c.plate, c.owner, c.category, c.pass, c.last_seen, ""]
     .map((text) => `<th>${escape(text)}</th>`)
     .join("");
   const rows = plates.map((plate) => {
@@ -90,8 +97,8 @@ export function renderPlateRows(state, ctx) {
     return `<tr data-plate="${escape(plate.plate)}">
         <td class="plate">${escape(plate.plate)}</td><td>${escape(plate.name)}</td>
         <td>${chip(plate.category, ctx.category(plate.category))}</td>
-        <td>${passWindow(plate, ctx.language)}</td><td>${entries(plate)}</td>
-        <td>${escape(plate.last_seen ? when(plate.last_seen, ctx.language) : STRINGS.never)}</td>
+        <td class="pass">${passSummary(plate, ctx.language)}</td>
+        <td>${escape(plate.last_seen ? when(plate.last_seen, ctx.language, "short") : STRINGS.never)}</td>
         <td class="buttons">${buttons}</td>
       </tr>`;
   });
@@ -123,8 +130,8 @@ export function renderPasses(state, ctx) {
   const rows = passes.map(
     (plate) => `<tr data-plate="${escape(plate.plate)}" class="pass-${escape(plate.pass)}">
         <td class="plate">${escape(plate.plate)}</td><td>${escape(plate.name)}</td>
-        <td>${escape(when(plate.valid_from, ctx.language))}</td>
-        <td>${escape(when(plate.valid_until, ctx.language))}</td>
+        <td>${escape(when(plate.valid_from, ctx.language, "short"))}</td>
+        <td>${escape(when(plate.valid_until, ctx.language, "short"))}</td>
         <td>${entries(plate)}</td><td>${escape(plate.created_by ?? "")}</td>
       </tr>`,
   );
