@@ -31,7 +31,8 @@ OCR_CONFIG = SHARED / "models" / "cct_xs_v1_global_plate_config.yaml"
 API_KEY = "browser-key"
 CAMERA = "camera.driveway"
 USERNAME = "owner"
-PASSWORD = "browser-test-password"  # noqa: S105 - a throwaway account of a throwaway instance
+PASSWORD = "browser-test-password"
+"""The owner's password: a throwaway account of a throwaway instance."""
 SERVICE_TIMEOUT = 180.0
 HASS_TIMEOUT = 600.0
 """The first start installs the frontend package; later starts take seconds."""
@@ -57,9 +58,7 @@ logger:
     custom_components.anpr: debug
 """
 
-DASHBOARD = {
-    "views": [{"title": "Gate", "path": "gate", "cards": [{"type": "custom:anpr-card"}]}]
-}
+DASHBOARD = {"views": [{"title": "Gate", "path": "gate", "cards": [{"type": "custom:anpr-card"}]}]}
 
 
 def free_port() -> int:
@@ -209,7 +208,9 @@ class Hass:
             {"client_id": client_id, "redirect_uri": f"{self.url}/?auth_callback=1"},
         )
 
-    def call(self, domain: str, service: str, data: dict[str, Any], *, response: bool = False) -> Any:
+    def call(
+        self, domain: str, service: str, data: dict[str, Any], *, response: bool = False
+    ) -> Any:
         """Call an action; with `response`, return its response."""
         path = f"/api/services/{domain}/{service}" + ("?return_response" if response else "")
         return self.request("POST", path, data)

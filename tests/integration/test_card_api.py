@@ -155,7 +155,7 @@ async def test_last_seen_of_a_registered_plate(
 
 
 @pytest.mark.parametrize(
-    ("command", "data", "code", "key", "text"),
+    "case",
     [
         ("anpr/plates/add", {"plate": "!!", "name": "X"}, "home_assistant_error",
          "invalid_plate", "is not a valid plate"),
@@ -172,16 +172,14 @@ async def test_last_seen_of_a_registered_plate(
          "nope"),
     ],
 )  # fmt: skip
-async def test_bad_input_gets_translated_errors(  # noqa: PLR0917
+async def test_bad_input_gets_translated_errors(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     client: MockHAClientWebSocket,
-    command: str,
-    data: dict[str, Any],
-    code: str,
-    key: str,
-    text: str,
+    case: tuple[str, dict[str, Any], str, str, str],
 ) -> None:
+    """Each case: the command, its data, the error code, translation key, message part."""
+    command, data, code, key, text = case
     answer = await call(client, command, entry_id=loaded_entry.entry_id, **data)
     assert not answer["success"]
     error = answer["error"]
