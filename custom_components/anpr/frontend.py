@@ -57,7 +57,11 @@ async def async_setup_frontend(hass: HomeAssistant) -> None:
     version = await hass.async_add_executor_job(fingerprint)
     path = f"{URL_BASE}/{version}"
     await hass.http.async_register_static_paths(
-        [StaticPathConfig(path, str(FOLDER), cache_headers=True)]
+        [
+            StaticPathConfig(path, str(FOLDER), cache_headers=True),
+            # For a dashboard resource added by hand: a URL that survives updates.
+            StaticPathConfig(f"{URL_BASE}/latest", str(FOLDER), cache_headers=False),
+        ]
     )
     hass.data[DATA_CARD_URL] = CardRegistration(f"{path}/{CARD}")
     async_update_card(hass)

@@ -41,6 +41,8 @@ async def test_card_is_served_and_registered_unless_turned_off(
             assert response.status == 200, name
             assert "javascript" in response.content_type
         assert "customElements.define" in await (await client.get(url)).text()
+        latest = await client.get("/anpr_frontend/latest/anpr-card.js")
+        assert latest.status == 200
 
         hass.config_entries.async_update_entry(
             config_entry, options={**config_entry.options, CONF_DASHBOARD_CARD: False}
