@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import UTC, datetime
 import io
 from pathlib import Path
@@ -15,9 +16,16 @@ from PIL import Image
 import pytest
 
 from custom_components.anpr.const import CONF_HISTORY_SIZE, DOMAIN
-from custom_components.anpr.pictures import MAX_SIDE, PictureStore, downscale, picture_names
+from custom_components.anpr.pictures import (
+    MAX_CROP_BYTES,
+    MAX_SIDE,
+    MAX_SNAPSHOT_BYTES,
+    PictureStore,
+    downscale,
+    picture_names,
+)
 
-from .conftest import CAMERA
+from .conftest import CAMERA, photo
 from .fakes import CROP_JPEG, FakeAnprService, plate_json, recognition_json
 
 if TYPE_CHECKING:
@@ -172,3 +180,72 @@ def test_picture_store_refuses_names_outside_its_folder(tmp_path: Path) -> None:
     assert names.snapshot == "camera_gate/20260102-000000-ab_1-ffffffff.jpg"
     assert store.path(names.crop) is not None
     assert downscale(b"not an image") is None
+
+
+async def test_two_plates_in_one_scan_with_room_for_one(
+    hass: HomeAssistant, config_entry: MockConfigEntry, camera: str, anpr_service: FakeAnprService
+) -> None:
+    """The visit dropped while its pictures were written leaves no files behind."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, CONF_HISTORY_SIZE: 1}
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    anpr_service.default_recognition = recognition_json(
+        plate_json("AYO9034"), plate_json("XYZ9876", box=(10, 10, 100, 40))
+    )
+    await scan(hass)
+    [kept] = config_entry.runtime_data.history.visits
+    files = await hass.async_add_executor_job(
+        lambda: sorted(p.name for p in folder(hass, config_entry).rglob("*.jpg"))
+    )
+    assert files == sorted(Path(name).name for name in kept.pictures)
+    await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_text_only_detection_is_announced_at_once(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A source without pictures (a plate given as text) is kept and announced as is."""
+    await scan(hass)
+    history = loaded_entry.runtime_data.history
+    last = loaded_entry.runtime_data.watchers[CAMERA].last_detection
+    assert last is not None
+    detection = replace(last, crop=None, snapshot=None, visit_id=10**6)
+    heard = []
+    remove = history.async_add_listener(heard.append)
+    history.async_record(detection)
+    remove()
+    assert heard[0].pictures == ()
+
+
+async def test_picture_store_failures_are_logged_not_raised(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = PictureStore(hass, "entry")
+    names = picture_names(CAMERA, datetime(2026, 1, 2, tzinfo=UTC), "AB1", "e" * 32)
+    image = await hass.async_add_executor_job(photo_bytes)
+    # Too big to be a crop, too big to decode: nothing is kept.
+    assert await store.async_save(
+        names, b"x" * (MAX_SNAPSHOT_BYTES + 1), b"x" * (MAX_CROP_BYTES + 1)
+    ) == (None, None)
+    # The camera's folder cannot be made (a file is in the way): a warning, no picture.
+    await hass.async_add_executor_job(_block_folder, store.folder)
+    assert await store.async_save(names, image, CROP_JPEG) == (None, None)
+    assert "Cannot keep the visit picture" in caplog.text
+    assert await store.async_read(names.crop) is None
+    assert await store.async_read("../escape.jpg") is None
+    # Deleting through a file where a folder should be fails quietly too.
+    await store.async_delete([names.crop, "../escape.jpg"])
+    assert "Cannot delete the visit picture" in caplog.text
+
+
+def photo_bytes() -> bytes:
+    """Return a real car photo."""
+    return photo("br", "AYO9034").read_bytes()
+
+
+def _block_folder(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    (folder / "camera_driveway").write_bytes(b"a file where the camera's folder should be")
