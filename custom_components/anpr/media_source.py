@@ -114,14 +114,15 @@ def _folder(
 
 
 def _picture(entry_id: str, visit: Visit) -> BrowseMediaSource:
-    time = dt_util.as_local(visit.time).strftime("%Y-%m-%d %H:%M:%S")
+    time = dt_util.as_local(visit.time).strftime("%Y-%m-%d %H:%M")
     return BrowseMediaSource(
         domain=DOMAIN,
         identifier=f"{entry_id}/{visit.camera}/{visit.id}",
         media_class=MediaClass.IMAGE,
         media_content_type=MIME_JPEG,
-        title=f"{time} {visit.plate} ({visit.category.value})",
+        # The plate first: the Media panel cuts long titles short.
+        title=f"{visit.plate} · {time} · {visit.category.value}",
         can_play=True,
         can_expand=False,
-        thumbnail=picture_url(entry_id, visit.crop or visit.pictures[0]),
+        thumbnail=picture_url(entry_id, visit.pictures[0]),  # the frame, else the crop
     )

@@ -202,3 +202,42 @@ def test_card_blocks_gives_passes_and_explains_refusals(hass: harness.Hass, page
     card.locator("input.search").fill("")
     card.locator("input.search").blur()
     screenshot(page, "plates")
+
+
+def test_card_editor_lists_entries_and_views(hass: harness.Hass, page: Page) -> None:
+    """The editor the dashboard's card dialog shows: the entry, the views, the title."""
+    page.goto(f"{hass.url}/lovelace/gate")
+    page.locator("anpr-card").wait_for()
+    page.evaluate(
+        """() => {
+            const editor = document.createElement("anpr-card-editor");
+            editor.id = "editor";
+            // Above Home Assistant's own page, as the card dialog shows it.
+            editor.style.cssText = "position: fixed; inset: 0; z-index: 10; background: white";
+            editor.setConfig({ type: "custom:anpr-card", views: ["visits", "plates"] });
+            editor.hass = document.querySelector("home-assistant").hass;
+            window.changes = [];
+            editor.addEventListener("config-changed", (e) => window.changes.push(e.detail.config));
+            document.body.appendChild(editor);
+        }"""
+    )
+    editor = page.locator("#editor")
+    expect(editor.locator("#entry option")).to_have_text(["The first one", "ANPR"])
+    expect(editor.get_by_label("Passes")).not_to_be_checked()
+    editor.get_by_label("Passes").check()
+    editor.locator("#entry").select_option(label="ANPR")
+    config = page.evaluate("window.changes.at(-1)")
+    assert config["views"] == ["visits", "plates", "passes"]
+    assert config["entry_id"] == "01BROWSERANPR0000000000000"
+
+
+def test_media_panel_shows_the_pictures_per_camera(hass: harness.Hass, page: Page) -> None:
+    """Media → ANPR visits → the entry → the camera: the visits' pictures, newest first."""
+    entry = "01BROWSERANPR0000000000000"
+    page.goto(
+        f"{hass.url}/media-browser/browser/app%2Cmedia-source%3A%2F%2Fanpr%2F{entry}"
+        f"%2F{harness.CAMERA.replace('.', '%2E')}"
+    )
+    expect(page.get_by_text(PHOTOS[0]).first).to_be_visible()
+    if folder := os.environ.get("ANPR_CARD_SCREENSHOTS"):
+        page.screenshot(path=str(Path(folder) / "media-panel.png"))

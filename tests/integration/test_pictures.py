@@ -136,7 +136,7 @@ async def test_media_source_browses_cameras_newest_first(
         hass, f"media-source://{DOMAIN}/{entry_id}/{CAMERA}"
     )
     titles = [child.title for child in visits.children]
-    assert [title.split()[-2] for title in titles] == ["XYZ9876", "AYO9034"]
+    assert [title.split()[0] for title in titles] == ["XYZ9876", "AYO9034"]
     assert all(child.thumbnail for child in visits.children)
 
     resolved = await media_source.async_resolve_media(
