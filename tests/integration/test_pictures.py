@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homeassistant.components import media_source
+from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.setup import async_setup_component
 from PIL import Image
@@ -150,7 +151,7 @@ async def test_media_source_browses_cameras_newest_first(
     for bad in (f"{entry_id}/{CAMERA}/nope", "nope/x/y"):
         with pytest.raises(media_source.Unresolvable):
             await media_source.async_resolve_media(hass, f"media-source://{DOMAIN}/{bad}", None)
-    with pytest.raises(media_source.BrowseError):
+    with pytest.raises(BrowseError):
         await media_source.async_browse_media(hass, f"media-source://{DOMAIN}/nope")
 
 
