@@ -37,6 +37,8 @@ SERVICE_TIMEOUT = 180.0
 HASS_TIMEOUT = 600.0
 """The first start installs the frontend package; later starts take seconds."""
 LISTENING = re.compile(r"anpr-inference listening on (http://127\.0\.0\.1:\d+)")
+RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? (\w+) ", re.MULTILINE)
+EXPECTED = ("We found a custom integration anpr which has not been tested",)
 
 CONFIGURATION = """\
 homeassistant:
@@ -218,6 +220,19 @@ class Hass:
     def log(self) -> str:
         """Return Home Assistant's log so far."""
         return (self.config / "hass.log").read_text("utf-8", errors="replace")
+
+    def problems(self) -> list[str]:
+        """Return the log records at WARNING or above that name anpr (but the notice every
+        custom integration gets)."""
+        records = RECORD_START.split(self.log())
+        # split() with one group: [before, level, text, level, text, ...]
+        return [
+            f"{level} {text.strip()}"
+            for level, text in zip(records[1::2], records[2::2], strict=True)
+            if level in {"WARNING", "ERROR", "CRITICAL"}
+            and "anpr" in text
+            and not any(expected in text for expected in EXPECTED)
+        ]
 
     def stop(self) -> None:
         """Stop Home Assistant (terminate: it shuts down cleanly on SIGTERM)."""

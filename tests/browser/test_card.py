@@ -241,3 +241,8 @@ def test_media_panel_shows_the_pictures_per_camera(hass: harness.Hass, page: Pag
     expect(page.get_by_text(PHOTOS[0]).first).to_be_visible()
     if folder := os.environ.get("ANPR_CARD_SCREENSHOTS"):
         page.screenshot(path=str(Path(folder) / "media-panel.png"))
+
+
+def test_no_warning_naming_anpr_in_the_log(hass: harness.Hass) -> None:
+    """Everything above (refusals included) left no warning or error naming anpr."""
+    assert hass.problems() == []
