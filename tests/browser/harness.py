@@ -222,8 +222,10 @@ class Hass:
         return (self.config / "hass.log").read_text("utf-8", errors="replace")
 
     def problems(self) -> list[str]:
-        """Return the log records at WARNING or above that name anpr (but the notice every
-        custom integration gets)."""
+        """Return the log records at WARNING or above that name anpr.
+
+        Except the notice every custom integration gets.
+        """
         records = RECORD_START.split(self.log())
         # split() with one group: [before, level, text, level, text, ...]
         return [
