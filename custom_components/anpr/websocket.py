@@ -6,7 +6,9 @@ Commands (every one names its config entry by `entry_id`):
   a page at a time (`limit`, and `before`: the id of the last visit of the previous page).
 * `anpr/visits/subscribe`: each new visit (once its pictures are written) and each visit that
   changed (its gate was opened), as events.
-* `anpr/plates/list`: the registry, each entry with when its plate was last seen.
+* `anpr/plates/list`: the registry, each entry with when its plate was last seen;
+  `anpr/plates/subscribe`: an event whenever the registry changed (an action, the options
+  flow, another card, a pass used or purged).
 * `anpr/plates/add`, `anpr/plates/update`, `anpr/plates/remove`, `anpr/passes/add`: change the
   registry (admin only).
 
@@ -220,6 +222,21 @@ async def ws_subscribe_visits(
     connection.send_result(msg["id"])
 
 
+@_command("anpr/plates/subscribe", {})
+async def ws_subscribe_plates(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Tell the card each time the registry changed, whoever changed it (then it lists)."""
+    registry = await _registry(hass, msg["entry_id"])
+
+    @callback
+    def forward() -> None:
+        connection.send_message(event_message(msg["id"], {"changed": True}))
+
+    connection.subscriptions[msg["id"]] = registry.async_add_listener(forward)
+    connection.send_result(msg["id"])
+
+
 @_command("anpr/plates/list", {})
 async def ws_list_plates(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
@@ -351,6 +368,7 @@ async def ws_add_pass(
 COMMANDS: Final = (
     ws_list_visits,
     ws_subscribe_visits,
+    ws_subscribe_plates,
     ws_list_plates,
     ws_add_plate,
     ws_update_plate,

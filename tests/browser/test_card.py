@@ -203,6 +203,10 @@ def test_card_blocks_gives_passes_and_explains_refusals(hass: harness.Hass, page
     card.locator("input.search").blur()
     screenshot(page, "plates")
 
+    # A change made elsewhere (an action here) shows at once.
+    hass.call("anpr", "add_plate", {"plate": "BCD2345", "name": "Bob"})
+    expect(card.locator("td.plate")).to_have_count(4)
+
 
 def test_card_editor_lists_entries_and_views(hass: harness.Hass, page: Page) -> None:
     """The editor the dashboard's card dialog shows: the entry, the views, the title."""

@@ -107,6 +107,18 @@ async def test_subscription_sends_new_visits_with_pictures(
     assert (await client.receive_json())["success"]
 
 
+async def test_plates_subscription_follows_every_change(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, client: MockHAClientWebSocket
+) -> None:
+    answer = await call(client, "anpr/plates/subscribe", entry_id=loaded_entry.entry_id)
+    assert answer["success"], answer
+    await hass.services.async_call(
+        DOMAIN, "add_plate", {"plate": "AYO9034", "name": "Alice"}, blocking=True
+    )
+    event = await client.receive_json()
+    assert (event["id"], event["event"]) == (answer["id"], {"changed": True})
+
+
 async def test_plates_add_list_update_remove_and_pass(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, client: MockHAClientWebSocket
 ) -> None:

@@ -77,10 +77,20 @@ class AnprCard extends HTMLElement {
       this._hass.loadBackendTranslation?.("selector", "anpr");
       this._hass.loadBackendTranslation?.("exceptions", "anpr");
       await Promise.all([this._loadVisits(), this._loadPlates()]);
-      this._unsubscribe = await this._hass.connection.subscribeMessage(
-        (event) => this._onVisit(event.visit),
-        { type: "anpr/visits/subscribe", entry_id: this._entryId },
-      );
+      const connection = this._hass.connection;
+      const visits = await connection.subscribeMessage((event) => this._onVisit(event.visit), {
+        type: "anpr/visits/subscribe",
+        entry_id: this._entryId,
+      });
+      // Whoever changes the registry (an action, another card), Plates and Passes follow.
+      const plates = await connection.subscribeMessage(() => this._loadPlates(), {
+        type: "anpr/plates/subscribe",
+        entry_id: this._entryId,
+      });
+      this._unsubscribe = () => {
+        visits();
+        plates();
+      };
     } catch (err) {
       this._error = this._describe(err);
       this._render();
@@ -129,7 +139,7 @@ class AnprCard extends HTMLElement {
     else visits.unshift(visit);
     this._state.visits = visits;
     this._renderContent();
-    if (visit.matched_plate) this._loadPlates();
+    if (visit.matched_plate) this._loadPlates(); // its "last seen"
   }
 
   // --- rendering ----------------------------------------------------------------------
@@ -233,7 +243,7 @@ class AnprCard extends HTMLElement {
 
   async _changed(promise) {
     await promise;
-    await this._loadPlates();
+    await this._loadPlates(); // also on the subscription's event; now, so the dialog shows it
   }
 
   _showPicture(visit) {
