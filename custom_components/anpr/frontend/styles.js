@@ -41,6 +41,7 @@ export const STYLES = `
   td.buttons { text-align: right; }
   td.buttons button { display: block; margin: 2px 0 2px auto; }
   .table, .content > table { overflow-x: auto; }
+  td.plate span { font-family: var(--paper-font-body1_-_font-family, inherit); font-weight: 400; font-size: 12px; letter-spacing: 0; }
   .pass-valid { color: var(--success-color, #4caf50); }
   .pass-pending { color: var(--info-color, #039be5); }
   .pass-expired, .pass-used_up { color: var(--secondary-text-color); }

@@ -128,8 +128,9 @@ export function renderPasses(state, ctx) {
     .map((text) => `<th>${escape(text)}</th>`)
     .join("");
   const rows = passes.map(
-    (plate) => `<tr data-plate="${escape(plate.plate)}" class="pass-${escape(plate.pass)}">
-        <td class="plate">${escape(plate.plate)}</td><td>${escape(plate.name)}</td>
+    (plate) => `<tr data-plate="${escape(plate.plate)}">
+        <td class="plate">${escape(plate.plate)}<br><span class="pass-${escape(plate.pass)}">${escape(STRINGS.pass_states[plate.pass])}</span></td>
+        <td>${escape(plate.name)}</td>
         <td>${escape(when(plate.valid_from, ctx.language, "short"))}</td>
         <td>${escape(when(plate.valid_until, ctx.language, "short"))}</td>
         <td>${entries(plate)}</td><td>${escape(plate.created_by ?? "")}</td>
