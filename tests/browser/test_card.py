@@ -141,6 +141,12 @@ def test_card_shows_visits_live_and_adds_a_resident(hass: harness.Hass, page: Pa
         loaded = visit.locator(picture).evaluate("img => img.complete && img.naturalWidth > 0")
         assert loaded, f"the visit's {picture} did not load"
 
+    visit.locator("img.snapshot").click()  # the frame, enlarged
+    picture = card.locator("dialog[open] img.full")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.naturalWidth") > 0
+    card.locator("dialog[open]").get_by_role("button", name="Close").click()
+
     visit.get_by_role("button", name="Add as resident").click()
     dialog = card.locator("dialog[open]")
     dialog.get_by_label("Owner").fill("Alice")

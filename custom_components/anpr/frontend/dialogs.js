@@ -67,7 +67,7 @@ export function openDialog(host, { title, text, fields = [], submit, image }, on
   const buttons = onSubmit
     ? `<button type="button" class="cancel">${escape(STRINGS.actions.cancel)}</button>
        <button type="submit" class="primary">${escape(submit)}</button>`
-    : `<button type="button" class="cancel">${escape(STRINGS.actions.cancel)}</button>`;
+    : `<button type="button" class="cancel">${escape(STRINGS.actions.close)}</button>`;
   dialog.innerHTML = `<form>
       <h3>${escape(title)}</h3>
       ${text ? `<p>${escape(text)}</p>` : ""}${picture}

@@ -48,6 +48,7 @@ export const STRINGS = {
     new_pass: "New visitor pass",
     save: "Save",
     cancel: "Cancel",
+    close: "Close",
     confirm: "Confirm",
   },
   fields: {
