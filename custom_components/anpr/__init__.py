@@ -23,6 +23,7 @@ from .compat import async_get_device
 from .const import DOMAIN, HOUSEKEEPING_INTERVAL
 from .coordinator import AnprHealthCoordinator
 from .entity import service_device_info, service_identifier
+from .frontend import async_setup_frontend, async_update_card
 from .gate import GateController, GateDeps
 from .history import async_get_history, async_remove_history
 from .issues import (
@@ -35,7 +36,9 @@ from .registry import async_get_registry, async_remove_registry
 from .runtime import AnprConfigEntry, AnprData
 from .services import async_setup_services
 from .settings import EntrySettings
+from .views import VisitPictureView
 from .watcher import CameraWatcher, WatcherDeps
+from .websocket import async_setup_websocket
 
 if TYPE_CHECKING:
     import asyncio
@@ -59,14 +62,18 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions, once for all entries."""
+    """Register the actions, the card's API and the card itself, once for all entries."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
+    hass.http.register_view(VisitPictureView())
+    await async_setup_frontend(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool:
     """Connect to the service, then start watching the configured cameras."""
     settings = EntrySettings.from_options(entry.options)
+    async_update_card(hass)  # its option may have changed (a change reloads the entry)
     # The registry and history outlive a reload (the options flow edits the registry even
     # while the entry is not loaded); load them before anything can classify a read.
     registry = await async_get_registry(hass, entry.entry_id)

@@ -19,7 +19,7 @@ decides when to scan). A gate must never open because something failed, so:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from .api import (
@@ -75,6 +75,8 @@ class BurstReading:
     """The voted plates at or above the camera's confidence threshold."""
     inference_ms: float
     """Mean time the service spent per frame."""
+    snapshots: list[bytes] = field(repr=False)
+    """For each plate, the frame of its best read (the visit's picture)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class Burst:
         """Read the burst's frames and vote; raise `ScanError` when too few were read."""
         settings = self.settings
         frames: list[Recognition] = []
+        images: list[bytes] = []
         failure: ScanError | None = None
         for index in range(settings.burst_frames):
             if index and settings.burst_interval:
@@ -120,7 +123,8 @@ class Burst:
                 if outcome.stop:
                     break
                 continue
-            frames.append(outcome)
+            frames.append(outcome[0])
+            images.append(outcome[1])
         if frames and not self.health.last_update_success:
             await self.health.async_request_refresh()
         if len(frames) < quorum(settings.burst_frames):
@@ -140,17 +144,22 @@ class Burst:
             ) from failure
         if failure is None:
             self.scanner.async_clear_problem()
+        plates = [
+            plate
+            for plate in vote([frame.plates for frame in frames])
+            if plate.confidence >= settings.min_confidence
+        ]
         return BurstReading(
             frames=len(frames),
-            plates=[
-                plate
-                for plate in vote([frame.plates for frame in frames])
-                if plate.confidence >= settings.min_confidence
+            plates=plates,
+            snapshots=[
+                next(i for f, i in zip(frames, images, strict=True) if p.best in f.plates)
+                for p in plates
             ],
             inference_ms=round(sum(frame.total_ms for frame in frames) / len(frames), 1),
         )
 
-    async def _async_frame(self, read: int) -> Recognition | _Skipped:
+    async def _async_frame(self, read: int) -> tuple[Recognition, bytes] | _Skipped:
         """Read one frame (`read` frames were read before it), or say why it was skipped.
 
         Raises `ScanError` when the whole burst fails: the key was rejected, or the service
@@ -166,7 +175,7 @@ class Burst:
                 )
             )
         try:
-            return await self.scanner.async_recognize(*snapshot)
+            return await self.scanner.async_recognize(*snapshot), snapshot[0]
         except AnprAuthenticationError as err:
             self.start_reauth()
             raise ScanError(translation_domain=DOMAIN, translation_key="invalid_auth") from err

@@ -25,6 +25,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     DateTimeSelector,
     EntitySelector,
     EntitySelectorConfig,
@@ -58,6 +59,7 @@ from .const import (
     CONF_CAMERA,
     CONF_CAMERAS,
     CONF_COOLDOWN,
+    CONF_DASHBOARD_CARD,
     CONF_DEFAULT_REGION,
     CONF_GATE,
     CONF_HISTORY_SIZE,
@@ -605,6 +607,7 @@ class AnprOptionsFlow(OptionsFlow):
                     **{key: user_input[key] for key in _HISTORY_DEFAULTS},
                     CONF_REQUEST_TIMEOUT: user_input[CONF_REQUEST_TIMEOUT],
                     CONF_DEFAULT_REGION: None if default_region == REGION_NONE else default_region,
+                    CONF_DASHBOARD_CARD: user_input[CONF_DASHBOARD_CARD],
                 }
             )
         options = self.config_entry.options
@@ -634,6 +637,9 @@ class AnprOptionsFlow(OptionsFlow):
             schema[vol.Required(key, default=options.get(key, default))] = vol.All(
                 _DAYS, vol.Coerce(int)
             )
+        schema[
+            vol.Required(CONF_DASHBOARD_CARD, default=options.get(CONF_DASHBOARD_CARD, True))
+        ] = BooleanSelector()
         return self.async_show_form(step_id="settings", data_schema=vol.Schema(schema))
 
     # --- the plate registry -------------------------------------------------------------

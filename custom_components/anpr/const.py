@@ -38,6 +38,8 @@ CONF_RETENTION_RESIDENT: Final = "retention_resident"
 CONF_RETENTION_VISITOR: Final = "retention_visitor"
 CONF_RETENTION_UNKNOWN: Final = "retention_unknown"
 CONF_RETENTION_BLOCKED: Final = "retention_blocked"
+CONF_DASHBOARD_CARD: Final = "dashboard_card"
+"""Whether the integration loads its dashboard card on every dashboard (`frontend.py`)."""
 
 REGION_NONE: Final = "none"
 """Selector value for "no region hint" (stored as a missing option)."""

@@ -53,6 +53,9 @@ class Detection:
     visit_id: int
     """Identifies the visit (a gate opens once per visit; its history record is marked)."""
     crop: bytes | None = field(default=None, repr=False)
+    snapshot: bytes | None = field(default=None, repr=False)
+    """The frame the plate was read best in (kept, downscaled, with the visit); None for a
+    source without pictures."""
 
     @property
     def category(self) -> Category:

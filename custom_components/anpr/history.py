@@ -17,16 +17,21 @@ loses power mid-write keeps its previous history instead of an empty, corrupt fi
 
 Like the plate registry, the history lives beside the entry (in `hass.data`) so an export
 works while the entry is not loaded, and it is deleted with the entry.
+
+Each visit may keep pictures (`pictures.py`: the plate crop and a downscaled snapshot) in files
+named by the record; they are written before listeners hear of the visit (so the card can show
+them at once) and deleted whenever the record is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Literal, NotRequired, TypedDict
+import uuid
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
@@ -35,10 +40,11 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER, Category
 from .entry_data import async_get_entry_data, async_remove_entry_data
+from .pictures import PictureStore, picture_names
 from .settings import HistorySettings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from datetime import datetime
 
     from .detection import Detection
@@ -60,6 +66,8 @@ FIELDS: Final = (
     "reason",
     "gate_opened",
     "forced",
+    "picture",
+    "plate_picture",
 )
 """The columns of an export, in order (also the keys of each JSON record)."""
 
@@ -82,6 +90,9 @@ class VisitData(TypedDict):
     reason: str
     gate_opened: str | None
     forced: bool
+    id: NotRequired[str]
+    snapshot: NotRequired[str | None]
+    crop: NotRequired[str | None]
 
 
 class HistoryData(TypedDict):
@@ -105,10 +116,19 @@ class Visit:
     reason: str
     gate_opened: datetime | None = None
     forced: bool = False
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Stable identity of the visit (its pictures, the websocket API, the media browser)."""
+    snapshot: str | None = None
+    """The kept snapshot's file name in the entry's picture folder, if any."""
+    crop: str | None = None
+    """The kept plate crop's file name, if any."""
 
     def to_storage(self) -> VisitData:
         """Return the visit as stored (times in UTC)."""
         return {
+            "id": self.id,
+            "snapshot": self.snapshot,
+            "crop": self.crop,
             "time": self.time.isoformat(),
             "camera": self.camera,
             "plate": self.plate,
@@ -122,15 +142,23 @@ class Visit:
             "forced": self.forced,
         }
 
-    def to_export(self) -> dict[str, Any]:
-        """Return the visit as exported: times in the home's time zone, for people."""
+    def to_export(self, pictures: PictureStore) -> dict[str, Any]:
+        """Return the visit as exported: times in the home's time zone, pictures by path."""
+        stored: dict[str, Any] = dict(self.to_storage())
         return {
-            **self.to_storage(),
+            **{key: stored[key] for key in FIELDS if key in stored},
             "time": dt_util.as_local(self.time).isoformat(),
             "gate_opened": dt_util.as_local(self.gate_opened).isoformat()
             if self.gate_opened
             else None,
+            "picture": pictures.relative_to_config(self.snapshot) if self.snapshot else None,
+            "plate_picture": pictures.relative_to_config(self.crop) if self.crop else None,
         }
+
+    @property
+    def pictures(self) -> tuple[str, ...]:
+        """The names of the visit's kept pictures."""
+        return tuple(name for name in (self.snapshot, self.crop) if name)
 
     @classmethod
     def from_storage(cls, data: Mapping[str, Any]) -> Visit:
@@ -152,6 +180,11 @@ class Visit:
             reason=str(data.get("reason", "")),
             gate_opened=dt_util.as_utc(gate_opened) if gate_opened else None,
             forced=bool(data.get("forced", False)),
+            # Records stored before pictures were kept have no id: one is made up (stable
+            # from then on, once the history is saved again).
+            id=str(data.get("id") or uuid.uuid4().hex),
+            snapshot=data.get("snapshot") or None,
+            crop=data.get("crop") or None,
         )
 
 
@@ -171,6 +204,23 @@ class VisitHistory:
         """This run's visits by (camera, visit id), to mark the gate opened on them."""
         self._loaded = False
         self._lock = asyncio.Lock()
+        self.pictures = PictureStore(hass, entry_id)
+        self._listeners: list[Callable[[Visit], None]] = []
+
+    @callback
+    def async_add_listener(self, listener: Callable[[Visit], None]) -> Callable[[], None]:
+        """Call `listener` with each new visit (pictures written) and each changed one."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def _async_notify(self, visit: Visit) -> None:
+        for listener in list(self._listeners):
+            listener(visit)
+
+    def get(self, visit_id: str) -> Visit | None:
+        """Return a kept visit by its id."""
+        return next((visit for visit in self._visits if visit.id == visit_id), None)
 
     @property
     def visits(self) -> list[Visit]:
@@ -224,6 +274,28 @@ class VisitHistory:
         if len(self._visits) > self.settings.size:
             self._drop(self._visits[: len(self._visits) - self.settings.size])
         self._async_schedule_save()
+        snapshot = detection.snapshot
+        if detection.crop is None and snapshot is None:
+            self._async_notify(visit)
+            return
+        self.hass.async_create_task(
+            self._async_keep_pictures(visit, snapshot, detection.crop),
+            f"anpr pictures of {visit.plate}",
+            eager_start=True,
+        )
+
+    async def _async_keep_pictures(
+        self, visit: Visit, snapshot: bytes | None, crop: bytes | None
+    ) -> None:
+        """Write a new visit's pictures, note them on the record, then announce the visit."""
+        names = picture_names(visit.camera, visit.time, visit.plate, visit.id)
+        visit.snapshot, visit.crop = await self.pictures.async_save(names, snapshot, crop)
+        if self.get(visit.id) is None:
+            # Dropped while the pictures were written (a tiny history): drop them too.
+            await self.pictures.async_delete(visit.pictures)
+            return
+        self._async_schedule_save()
+        self._async_notify(visit)
 
     @callback
     def async_mark_gate_opened(
@@ -235,6 +307,7 @@ class VisitHistory:
         visit.gate_opened = time
         visit.forced = forced
         self._async_schedule_save()
+        self._async_notify(visit)
 
     @callback
     def async_purge(self, now: datetime) -> int:
@@ -256,13 +329,18 @@ class VisitHistory:
         return len(expired)
 
     def _drop(self, visits: Iterable[Visit]) -> None:
-        gone = {id(visit) for visit in visits}
+        dropped = list(visits)
+        gone = {id(visit) for visit in dropped}
         self._visits = [visit for visit in self._visits if id(visit) not in gone]
         self._open = {key: visit for key, visit in self._open.items() if id(visit) not in gone}
+        if names := [name for visit in dropped for name in visit.pictures]:
+            self.hass.async_create_task(
+                self.pictures.async_delete(names), "anpr drop visit pictures", eager_start=True
+            )
 
     async def async_export(self, export_format: ExportFormat, title: str) -> tuple[Path, int]:
         """Write the history to a new file under `<config>/anpr/exports`; return path, count."""
-        rows = [visit.to_export() for visit in self._visits]
+        rows = [visit.to_export(self.pictures) for visit in self._visits]
         now = dt_util.now()
         folder = Path(self.hass.config.path(*EXPORT_FOLDER))
         stem = f"anpr-history-{slugify(title) or self.entry_id}-{now:%Y%m%d-%H%M%S}"
@@ -274,8 +352,9 @@ class VisitHistory:
         return path, len(rows)
 
     async def async_remove_store(self) -> None:
-        """Delete the stored history (the entry is being removed)."""
+        """Delete the stored history and its pictures (the entry is being removed)."""
         await self._store.async_remove()
+        await self.pictures.async_remove_all()
 
 
 def _write_export(

@@ -243,7 +243,7 @@ async def _async_remove_plate(call: ServiceCall) -> None:
     registry.async_remove(call.data[ATTR_PLATE])
 
 
-def _pass_window(data: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
+def pass_window(data: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
     """Return a pass's start and end from `start` and exactly one of `end` and `duration`."""
     start = dt_util.as_utc(data[ATTR_START]) if ATTR_START in data else now
     end: datetime | None = data.get(ATTR_END)
@@ -278,7 +278,7 @@ async def async_user_name(hass: HomeAssistant, user_id: str | None) -> str | Non
 async def _async_add_visitor_pass(call: ServiceCall) -> ServiceResponse:
     """Issue a visitor pass: a time window and optionally a number of entries."""
     now = dt_util.utcnow()
-    start, end = _pass_window(dict(call.data), now)
+    start, end = pass_window(dict(call.data), now)
     registry = await async_get_registry(call.hass, _entry_for(call).entry_id)
     entry = registry.async_set_pass(
         call.data[ATTR_PLATE],

@@ -19,6 +19,7 @@ from .const import (
     CONF_BURST_INTERVAL,
     CONF_CAMERAS,
     CONF_COOLDOWN,
+    CONF_DASHBOARD_CARD,
     CONF_DEFAULT_REGION,
     CONF_GATE,
     CONF_HISTORY_SIZE,
@@ -141,6 +142,8 @@ class EntrySettings:
     request_timeout: int = DEFAULT_REQUEST_TIMEOUT
     default_region: str | None = None
     history: HistorySettings = HistorySettings()
+    dashboard_card: bool = True
+    """Whether the dashboard card is loaded on every dashboard (`frontend.py`)."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> EntrySettings:
@@ -155,6 +158,7 @@ class EntrySettings:
             request_timeout=int(options.get(CONF_REQUEST_TIMEOUT, defaults.request_timeout)),
             default_region=options.get(CONF_DEFAULT_REGION) or None,
             history=HistorySettings.from_options(options),
+            dashboard_card=bool(options.get(CONF_DASHBOARD_CARD, True)),
         )
 
 

@@ -101,16 +101,19 @@ class PlateSighting:
     char_confidences: tuple[float, ...] = ()
     frames: int = 1
     crop: bytes | None = field(default=None, repr=False)
+    snapshot: bytes | None = field(default=None, repr=False)
+    """The frame the plate was read in, if the source has one (kept with the visit)."""
 
     @classmethod
-    def from_vote(cls, voted: VotedPlate) -> PlateSighting:
-        """Return a burst's voted plate, with the crop of its best read."""
+    def from_vote(cls, voted: VotedPlate, snapshot: bytes | None = None) -> PlateSighting:
+        """Return a burst's voted plate, with the crop and the frame of its best read."""
         return cls(
             plate=voted.plate,
             confidence=voted.confidence,
             char_confidences=voted.char_confidences,
             frames=voted.frames,
             crop=voted.best.crop,
+            snapshot=snapshot,
         )
 
 
@@ -245,6 +248,7 @@ class VisitTracker:
             new_visit=new_visit,
             visit_id=visit.id,
             crop=sighting.crop,
+            snapshot=sighting.snapshot,
         )
 
     @callback

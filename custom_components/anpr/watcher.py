@@ -260,7 +260,11 @@ class CameraWatcher:
         reading = await self.burst.async_read()
         now = dt_util.utcnow()
         detections = self.visits.async_record(
-            (PlateSighting.from_vote(plate) for plate in reading.plates), now
+            (
+                PlateSighting.from_vote(plate, snapshot)
+                for plate, snapshot in zip(reading.plates, reading.snapshots, strict=True)
+            ),
+            now,
         )
         result = ScanResult(
             camera=self.entity_id,

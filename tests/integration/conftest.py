@@ -83,6 +83,13 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def temporary_config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give every test its own configuration folder: visit pictures and exports go there."""
+    hass.config.config_dir = str(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
 def no_retry_delays(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry at once: the backoff's length is policy, not something tests should wait for."""
     monkeypatch.setattr(scanner_module, "RETRY_DELAYS", (0.0, 0.0))

@@ -1,0 +1,1 @@
+"""Tests of the dashboard card in a real browser."""

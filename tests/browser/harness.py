@@ -1,0 +1,246 @@
+"""A real Home Assistant for the browser test: the real inference service, `script/hass -c`.
+
+What a user has after installing: Home Assistant with its frontend, onboarded (an owner
+account, finished through the same REST calls the onboarding pages make), a `local_file`
+camera serving a real car photo, the anpr entry pointed at the real inference service on
+127.0.0.1 (embedded detector, the OCR model of ../shared/models), and a dashboard that shows
+the card. Home Assistant installs its frontend package the first time (from the package index,
+held to our pins by script/hass), so the first run takes a while.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import re
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+import urllib.error
+import urllib.request
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = (REPO / ".." / "shared").resolve()
+DATASET = SHARED / "datasets" / "openalpr-benchmarks" / "br"
+OCR = SHARED / "models" / "cct_xs_v1_global.onnx"
+OCR_CONFIG = SHARED / "models" / "cct_xs_v1_global_plate_config.yaml"
+API_KEY = "browser-key"
+CAMERA = "camera.driveway"
+USERNAME = "owner"
+PASSWORD = "browser-test-password"
+"""The owner's password: a throwaway account of a throwaway instance."""
+SERVICE_TIMEOUT = 180.0
+HASS_TIMEOUT = 600.0
+"""The first start installs the frontend package; later starts take seconds."""
+LISTENING = re.compile(r"anpr-inference listening on (http://127\.0\.0\.1:\d+)")
+RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? (\w+) ", re.MULTILINE)
+EXPECTED = ("We found a custom integration anpr which has not been tested",)
+
+CONFIGURATION = """\
+homeassistant:
+  name: anpr browser test
+  latitude: 0
+  longitude: 0
+  elevation: 0
+  unit_system: metric
+  time_zone: UTC
+  country: BR
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+frontend:
+media_source:
+logger:
+  default: warning
+  logs:
+    custom_components.anpr: debug
+"""
+
+DASHBOARD = {"views": [{"title": "Gate", "path": "gate", "cards": [{"type": "custom:anpr-card"}]}]}
+
+
+def free_port() -> int:
+    """Return a TCP port free on this machine (other Home Assistants may run on 8123)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_service(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the real inference service on 127.0.0.1; return it and its URL."""
+    data_dir.mkdir(parents=True)
+    log_path = data_dir / "service.log"
+    command = [
+        sys.executable, "-m", "anpr_inference", "serve", "--host", "127.0.0.1", "--port", "0",
+        "--detector", "embedded", "--ocr", "file", "--ocr-path", str(OCR),
+        "--ocr-config-path", str(OCR_CONFIG), "--data-dir", str(data_dir),
+        "--model-dir", str(data_dir / "models"), "--api-key", API_KEY,
+        "--no-download", "--no-announce",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("SUPERVISOR_TOKEN", None)
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603
+    deadline = time.monotonic() + SERVICE_TIMEOUT
+    output = ""
+    while time.monotonic() < deadline:
+        output = log_path.read_text(encoding="utf-8", errors="replace")
+        if match := LISTENING.search(output):
+            return process, match.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the inference service did not start:\n{output[-3000:]}")
+
+
+def _entry(entry_id: str, domain: str, title: str, **fields: Any) -> dict[str, Any]:
+    """Return a stored config entry of the oldest layout (Home Assistant migrates it)."""
+    return {
+        "entry_id": entry_id, "version": 1, "minor_version": 1, "domain": domain,
+        "title": title, "data": fields.get("data", {}), "options": fields.get("options", {}),
+        "pref_disable_new_entities": False, "pref_disable_polling": False,
+        "source": "user", "unique_id": fields.get("unique_id"), "disabled_by": None,
+    }  # fmt: skip
+
+
+def write_config(config: Path, service_url: str, photo: Path, port: int) -> None:
+    """Write the configuration: http on `port`, the camera, the anpr entry, the dashboard."""
+    storage = config / ".storage"
+    storage.mkdir(parents=True)
+    (config / "custom_components").mkdir()
+    (config / "custom_components" / "anpr").symlink_to(REPO / "custom_components" / "anpr")
+    (config / "configuration.yaml").write_text(CONFIGURATION.format(port=port), "utf-8")
+    camera = {
+        CAMERA: {
+            "triggers": [], "scan_interval": 0, "burst_frames": 1, "burst_interval": 0,
+            "region": "br", "min_confidence": 0.3, "hold_time": 60, "cooldown": 0,
+        }
+    }  # fmt: skip
+    entries = [
+        _entry("01BROWSERCAMERA00000000000", "local_file", "Driveway",
+               options={"name": "Driveway", "file_path": str(photo)}),
+        _entry("01BROWSERANPR0000000000000", "anpr", "ANPR",
+               data={"url": service_url, "api_key": API_KEY},
+               options={"cameras": camera, "request_timeout": 120}, unique_id="browser"),
+    ]  # fmt: skip
+    _store(storage, "core.config_entries", {"entries": entries})
+    _store(storage, "lovelace", {"config": DASHBOARD})
+
+
+def _store(storage: Path, key: str, data: dict[str, Any]) -> None:
+    document = {"version": 1, "minor_version": 1, "key": key, "data": data}
+    (storage / key).write_text(json.dumps(document), "utf-8")
+
+
+def start_hass(config: Path) -> subprocess.Popen[bytes]:
+    """Start Home Assistant as a user does (script/hass), logging to `config/hass.log`."""
+    log = (config / "hass.log").open("wb")
+    return subprocess.Popen(  # noqa: S603
+        [str(REPO / "script" / "hass"), "-c", str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
+
+
+@dataclass
+class Hass:
+    """A running Home Assistant and the owner's tokens."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    config: Path
+    tokens: dict[str, Any] | None = None
+
+    def request(
+        self, method: str, path: str, body: Any = None, *, form: bool = False, auth: bool = True
+    ) -> Any:
+        """Call Home Assistant's REST API; return the decoded JSON answer."""
+        headers = {}
+        data = None
+        if body is not None and form:
+            data = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in body.items())
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        if auth and self.tokens:
+            headers["Authorization"] = f"Bearer {self.tokens['access_token']}"
+        request = urllib.request.Request(  # noqa: S310 - our own 127.0.0.1 server
+            self.url + path, data=data.encode() if data else None, headers=headers, method=method
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def wait_until_up(self) -> None:
+        """Wait until the onboarding API answers (the frontend is installed and loaded)."""
+        deadline = time.monotonic() + HASS_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Home Assistant exited:\n{self.log()[-5000:]}")
+            try:
+                self.request("GET", "/api/onboarding", auth=False)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(1)
+                continue
+            return
+        raise RuntimeError(f"Home Assistant did not start:\n{self.log()[-5000:]}")
+
+    def onboard(self) -> None:
+        """Create the owner account and finish onboarding, as the onboarding pages do."""
+        client_id = f"{self.url}/"
+        user = {
+            "client_id": client_id, "name": "Owner", "username": USERNAME,
+            "password": PASSWORD, "language": "en",
+        }  # fmt: skip
+        code = self.request("POST", "/api/onboarding/users", user, auth=False)["auth_code"]
+        token = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
+        self.tokens = self.request("POST", "/auth/token", token, form=True, auth=False)
+        self.request("POST", "/api/onboarding/core_config", {})
+        self.request("POST", "/api/onboarding/analytics", {})
+        self.request(
+            "POST",
+            "/api/onboarding/integration",
+            {"client_id": client_id, "redirect_uri": f"{self.url}/?auth_callback=1"},
+        )
+
+    def call(
+        self, domain: str, service: str, data: dict[str, Any], *, response: bool = False
+    ) -> Any:
+        """Call an action; with `response`, return its response."""
+        path = f"/api/services/{domain}/{service}" + ("?return_response" if response else "")
+        return self.request("POST", path, data)
+
+    def log(self) -> str:
+        """Return Home Assistant's log so far."""
+        return (self.config / "hass.log").read_text("utf-8", errors="replace")
+
+    def problems(self) -> list[str]:
+        """Return the log records at WARNING or above that name anpr.
+
+        Except the notice every custom integration gets.
+        """
+        records = RECORD_START.split(self.log())
+        # split() with one group: [before, level, text, level, text, ...]
+        return [
+            f"{level} {text.strip()}"
+            for level, text in zip(records[1::2], records[2::2], strict=True)
+            if level in {"WARNING", "ERROR", "CRITICAL"}
+            and "anpr" in text
+            and not any(expected in text for expected in EXPECTED)
+        ]
+
+    def stop(self) -> None:
+        """Stop Home Assistant (terminate: it shuts down cleanly on SIGTERM)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
