@@ -55,6 +55,7 @@ from .matching import (
     DEFAULT_MARGIN,
     WILDCARDS,
     Candidate,
+    ExactIndex,
     pattern_contains,
     patterns_overlap,
     plate_distance,
@@ -360,6 +361,7 @@ class PlateRegistry:
         )
         self._plates: dict[str, RegisteredPlate] = {}
         self._candidates: tuple[Candidate, ...] = ()
+        self._index = ExactIndex(())
         self._loaded = False
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
@@ -402,6 +404,7 @@ class PlateRegistry:
             Candidate(plate=key, key=key, blocked=entry.category is Category.BLOCKED)
             for key, entry in self._plates.items()
         )
+        self._index = ExactIndex(self._candidates)
         if save:
             self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
             for listener in list(self._listeners):
@@ -433,6 +436,11 @@ class PlateRegistry:
     def candidates(self) -> tuple[Candidate, ...]:
         """Every entry as the matcher wants it."""
         return self._candidates
+
+    @property
+    def index(self) -> ExactIndex:
+        """Which entries speak for a plate exactly (for the evidence rule)."""
+        return self._index
 
     def find(self, plate: str) -> RegisteredPlate:
         """Return the entry of a typed plate or pattern, or raise a translated error."""
