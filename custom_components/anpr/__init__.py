@@ -25,7 +25,13 @@ from .coordinator import AnprConfigEntry, AnprData, AnprHealthCoordinator
 from .entity import service_device_info, service_identifier
 from .gate import GateController
 from .history import async_get_history, async_remove_history
-from .issues import async_check_cameras, async_clear_issues, async_remove_outage
+from .issues import (
+    async_check_cameras,
+    async_check_registry,
+    async_clear_issues,
+    async_remove_outage,
+    async_remove_registry_issue,
+)
 from .registry import async_get_registry, async_remove_registry
 from .services import async_setup_services
 from .settings import EntrySettings
@@ -101,6 +107,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
+    @callback
+    def _async_registry_changed() -> None:
+        async_check_registry(hass, entry, registry.conflicts())
+
+    _async_registry_changed()
+    entry.async_on_unload(registry.async_add_listener(_async_registry_changed))
+
     for watcher in watchers.values():
         entry.async_on_unload(watcher.async_add_visit_listener(history.async_record))
         watcher.async_start()
@@ -143,6 +156,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
     """Delete the entry's plate registry and visit history with it."""
     async_remove_outage(hass, entry.entry_id)
+    async_remove_registry_issue(hass, entry.entry_id)
     await async_remove_registry(hass, entry.entry_id)
     await async_remove_history(hass, entry.entry_id)
 
