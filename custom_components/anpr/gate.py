@@ -111,7 +111,7 @@ class GateController:
         self._forget_old_openings(now)
         detection = self._select(plate, now)
         classification = (
-            classify(self.entry.runtime_data.registry, detection.plate, now)
+            classify(self.entry.runtime_data.registry, detection.decision_input, now)
             if detection is not None
             else None
         )
@@ -235,7 +235,7 @@ class GateController:
             (
                 detection
                 for detection in recent
-                if classify(registry, detection.plate, now).access_granted
+                if classify(registry, detection.decision_input, now).access_granted
             ),
             recent[0] if recent else None,
         )

@@ -93,6 +93,9 @@ from .const import (
 from .voting import VotedPlate, edit_distance, vote
 
 if TYPE_CHECKING:
+    from .evidence import PlateEvidence
+
+if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .coordinator import AnprConfigEntry
@@ -160,6 +163,13 @@ class Detection:
     visit_id: int
     """Identifies the visit (a gate opens once per visit; its history record is marked)."""
     crop: bytes | None = field(default=None, repr=False)
+    evidence: PlateEvidence | None = field(default=None, repr=False)
+    """What the burst saw of the plate; the gate decides on it again (None: the text only)."""
+
+    @property
+    def decision_input(self) -> PlateEvidence | str:
+        """What `access.classify` is asked with: the evidence, or the plate text without it."""
+        return self.evidence if self.evidence is not None else self.plate
 
     @property
     def category(self) -> Category:
@@ -549,7 +559,7 @@ class CameraWatcher:
         else:
             visit.plates.add(voted.plate)
             visit.last_seen = now
-        classification = classify(self.entry.runtime_data.registry, voted.plate, now)
+        classification = classify(self.entry.runtime_data.registry, voted.evidence, now)
         self._async_mark_present(classification.category)
         return Detection(
             camera=self.entity_id,
@@ -562,6 +572,7 @@ class CameraWatcher:
             new_visit=new_visit,
             visit_id=visit.id,
             crop=voted.best.crop,
+            evidence=voted.evidence,
         )
 
     @callback
