@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -42,7 +42,7 @@ from yarl import URL
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
-    from .coordinator import AnprConfigEntry
+    from collections.abc import Iterable
 
 OUTAGE_ISSUE_AFTER: Final = timedelta(minutes=15)
 """How long every health check must have failed before the outage becomes a repair issue.
@@ -54,7 +54,7 @@ reboot, short enough that the household hears of it the same evening.
 DATA_OUTAGES: HassKey[dict[str, ServiceOutage]] = HassKey(f"{DOMAIN}_outages")
 
 
-def _issue_id(entry: AnprConfigEntry, camera: str) -> str:
+def _issue_id(entry: ConfigEntry, camera: str) -> str:
     return f"missing_camera_{entry.entry_id}_{camera}"
 
 
@@ -69,10 +69,10 @@ def _address(url: str) -> str:
 
 
 @callback
-def async_check_cameras(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
-    """Raise an issue for each watched camera that does not exist, clear the others."""
+def async_check_cameras(hass: HomeAssistant, entry: ConfigEntry, cameras: Iterable[str]) -> None:
+    """Raise an issue for each of the entry's `cameras` that does not exist, clear the others."""
     registry = er.async_get(hass)
-    for camera in entry.runtime_data.watchers:
+    for camera in cameras:
         if hass.states.get(camera) is None and registry.async_get(camera) is None:
             ir.async_create_issue(
                 hass,
@@ -92,24 +92,26 @@ def _registry_issue_id(entry_id: str) -> str:
 
 
 @callback
-def async_check_registry(hass: HomeAssistant, entry: AnprConfigEntry, conflicts: list[str]) -> None:
+def async_check_registry(
+    hass: HomeAssistant, entry_id: str, title: str, conflicts: list[str]
+) -> None:
     """Raise the registry issue naming `conflicts` (`registry_rules.registry_conflicts`)."""
     if not conflicts:
-        ir.async_delete_issue(hass, DOMAIN, _registry_issue_id(entry.entry_id))
+        ir.async_delete_issue(hass, DOMAIN, _registry_issue_id(entry_id))
         return
     LOGGER.warning(
         "The plate registry of %s holds entries it would refuse today: %s",
-        entry.title,
+        title,
         ", ".join(conflicts),
     )
     ir.async_create_issue(
         hass,
         DOMAIN,
-        _registry_issue_id(entry.entry_id),
+        _registry_issue_id(entry_id),
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
         translation_key="registry_conflicts",
-        translation_placeholders={"entry": entry.title, "entries": ", ".join(conflicts)},
+        translation_placeholders={"entry": title, "entries": ", ".join(conflicts)},
     )
 
 
@@ -120,17 +122,22 @@ def async_remove_registry_issue(hass: HomeAssistant, entry_id: str) -> None:
 
 
 @callback
-def async_clear_issues(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
-    """Remove the entry's camera issues (it is unloading; a reload checks again)."""
-    for camera in entry.runtime_data.watchers:
+def async_clear_issues(hass: HomeAssistant, entry: ConfigEntry, cameras: Iterable[str]) -> None:
+    """Remove the issues of the entry's `cameras` (it is unloading; a reload checks again)."""
+    for camera in cameras:
         ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, camera))
 
 
 class ServiceOutage:
     """How long one entry's service has been unreachable, and its repair issue."""
 
-    def __init__(self, hass: HomeAssistant, entry: AnprConfigEntry) -> None:
-        """Track the outages of `entry` (one tracker per entry, for the entry's lifetime)."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Track the outages of `entry` (one tracker per entry, for the entry's lifetime).
+
+        It needs the entry itself, not its runtime data: its title and URL for the issue, and
+        its state, since the outage outlives failed setups (no runtime data yet) but not an
+        unload.
+        """
         self.hass = hass
         self.entry = entry
         self.since: datetime | None = None
@@ -191,7 +198,7 @@ class ServiceOutage:
 
 
 @callback
-def async_get_outage(hass: HomeAssistant, entry: AnprConfigEntry) -> ServiceOutage:
+def async_get_outage(hass: HomeAssistant, entry: ConfigEntry) -> ServiceOutage:
     """Return the outage tracker of `entry`, created on first use."""
     outages = hass.data.setdefault(DATA_OUTAGES, {})
     if (outage := outages.get(entry.entry_id)) is None:
