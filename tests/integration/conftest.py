@@ -169,3 +169,6 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         return_value=True,
     ):
         yield
+
+
+from .real_service import inference_service  # noqa: E402, F401 - the session's real service
