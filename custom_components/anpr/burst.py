@@ -14,6 +14,13 @@ decides when to scan). A gate must never open because something failed, so:
 * A busy service (503 `overloaded`) is retried after its `Retry-After` (at most
   `scanner.MAX_RETRY_AFTER`); if it stays busy the burst stops adding to its queue and votes
   on what it read. Busy is not down: the entities stay available.
+
+Deciding early
+    A car should not wait at the gate for the whole burst when the first frames already
+    decide. Once a majority of the burst's frames (`quorum`) is read and frames are still to
+    come, the vote so far is offered to the caller's `early` check (the camera watcher decides
+    the visit there when every vehicle read so far is let in under the evidence rule). The
+    rest of the burst is still read and voted; what it adds is recorded by the caller.
 """
 
 from __future__ import annotations
@@ -106,8 +113,14 @@ class Burst:
         """The camera's entity id."""
         return self.settings.entity_id
 
-    async def async_read(self) -> BurstReading:
-        """Read the burst's frames and vote; raise `ScanError` when too few were read."""
+    async def async_read(
+        self, early: Callable[[list[VotedPlate]], bool] | None = None
+    ) -> BurstReading:
+        """Read the burst's frames and vote; raise `ScanError` when too few were read.
+
+        `early` is offered the vote of the first `quorum` frames read while frames are still
+        to come, once; it returns whether it decided on them (see "Deciding early").
+        """
         settings = self.settings
         frames: list[Recognition] = []
         failure: ScanError | None = None
@@ -121,6 +134,13 @@ class Burst:
                     break
                 continue
             frames.append(outcome)
+            if (
+                early is not None
+                and len(frames) == quorum(settings.burst_frames)
+                and index < settings.burst_frames - 1
+                and early(self._voted(frames))
+            ):
+                early = None
         if frames and not self.health.last_update_success:
             await self.health.async_request_refresh()
         if len(frames) < quorum(settings.burst_frames):
@@ -142,13 +162,17 @@ class Burst:
             self.scanner.async_clear_problem()
         return BurstReading(
             frames=len(frames),
-            plates=[
-                plate
-                for plate in vote([frame.plates for frame in frames])
-                if plate.confidence >= settings.min_confidence
-            ],
+            plates=self._voted(frames),
             inference_ms=round(sum(frame.total_ms for frame in frames) / len(frames), 1),
         )
+
+    def _voted(self, frames: list[Recognition]) -> list[VotedPlate]:
+        """Vote on `frames`; keep the plates at or above the camera's confidence threshold."""
+        return [
+            plate
+            for plate in vote([frame.plates for frame in frames])
+            if plate.confidence >= self.settings.min_confidence
+        ]
 
     async def _async_frame(self, read: int) -> Recognition | _Skipped:
         """Read one frame (`read` frames were read before it), or say why it was skipped.

@@ -220,6 +220,12 @@ class VisitTracker:
                 self._async_fire_visit(detection)
 
     @callback
+    def async_alert(self, detection: Detection) -> None:
+        """Announce a visit again: a later read contradicted what was announced for it."""
+        self._async_notify()
+        self._async_fire_visit(detection)
+
+    @callback
     def _async_notify(self) -> None:
         for update_callback in list(self._listeners):
             update_callback()
