@@ -136,8 +136,7 @@ def classify(
         return _decided(
             result,
             named,
-            Category.BLOCKED,
-            granted=False,
+            (Category.BLOCKED, False),
             reason=f"Blocked plate {named.plate} ({named.name}), {_how(result)}: access denied",
             verdict=f"{named.plate} is blocked ({named.name}): access denied.",
         )
@@ -178,8 +177,7 @@ def _classify_entry(
         return _decided(
             result,
             entry,
-            Category.UNKNOWN,
-            granted=False,
+            (Category.UNKNOWN, False),
             reason=(
                 f"Probably {entry.name}'s {entry.plate}, {_how(result)}: too uncertain, "
                 "access denied"
@@ -198,8 +196,7 @@ def _classify_entry(
         decided = _decided(
             result,
             entry,
-            Category.RESIDENT,
-            granted=True,
+            (Category.RESIDENT, True),
             reason=f"Resident {entry.name} ({entry.plate}), {_how(result)}: access granted",
             verdict=(
                 f"{support.explanation} {entry.plate} belongs to the resident {entry.name}: "
@@ -213,8 +210,7 @@ def _classify_entry(
         decided = _decided(
             result,
             entry,
-            Category.VISITOR,
-            granted=granted,
+            (Category.VISITOR, granted),
             reason=f"Visitor {entry.name} ({entry.plate}), {_how(result)}, {pass_text}: {outcome}",
             verdict=(
                 f"{support.explanation} {entry.plate} is the visitor {entry.name}, who "
@@ -229,8 +225,7 @@ def _unsupported(result: MatchResult, entry: RegisteredPlate, support: Support) 
     classification = _decided(
         result,
         entry,
-        Category.UNKNOWN,
-        granted=False,
+        (Category.UNKNOWN, False),
         reason=(
             f"Probably {entry.name}'s {entry.plate}, {_how(result)}, but the image does not "
             "prove it: access denied"
@@ -271,13 +266,16 @@ def _within_blocked_reach(
 def _decided(
     result: MatchResult,
     entry: RegisteredPlate,
-    category: Category,
+    outcome: tuple[Category, bool],
     *,
-    granted: bool,
     reason: str,
     verdict: str,
 ) -> Classification:
-    """Build the classification of a read matched to one registry entry."""
+    """Build the classification of a read matched to one registry entry.
+
+    `outcome` is the category and whether access is granted.
+    """
+    category, granted = outcome
     return Classification(
         category=category,
         owner=entry.name,

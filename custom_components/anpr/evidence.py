@@ -158,10 +158,32 @@ def plausible_readings(evidence: PlateEvidence) -> list[tuple[str, float]] | Non
 def supports(evidence: PlateEvidence, entry: str, is_entry: Callable[[str], bool]) -> Support:
     """Decide whether `evidence` supports opening for the registry entry `entry`.
 
-    `entry` is the entry's plate or pattern (normalised), used in explanations and for the
-    short-plate rule; `is_entry(reading)` says whether a plate is that entry (the plate itself,
-    or one its pattern speaks for). See the module docstring for the rule.
+    `entry` is the entry's plate or pattern (normalised), used in explanations;
+    `is_entry(reading)` says whether a plate is that entry (the plate itself, or one its
+    pattern speaks for). See the module docstring for the rule.
     """
+    if (refusal := _refusal(evidence, entry, is_entry)) is not None:
+        return refusal
+    readings = plausible_readings(evidence)
+    if readings is None:
+        return Support(
+            Verdict.UNSURE,
+            f"The OCR was unsure of the read {evidence.plate}: characters it did not list, or "
+            f"more than {MAX_READINGS} readings, are plausible.",
+        )
+    for reading, probability in readings:
+        if not is_entry(reading):
+            return _other_reading(reading, probability, entry)
+    if not evidence.has_alternatives:
+        return Support(Verdict.SUPPORTED, f"The read is exactly {entry}.")
+    how = "" if len(readings) == 1 else f" (all {len(readings)} plausible readings)"
+    return Support(Verdict.SUPPORTED, f"The image supports {entry}{how} and no other plate.")
+
+
+def _refusal(
+    evidence: PlateEvidence, entry: str, is_entry: Callable[[str], bool]
+) -> Support | None:
+    """Refuse what needs no weighing of readings: incomplete, not exact, a short plate."""
     if evidence.incomplete:
         return Support(
             Verdict.INCOMPLETE,
@@ -182,20 +204,7 @@ def supports(evidence: PlateEvidence, entry: str, is_entry: Callable[[str], bool
             f"{evidence.plate} is a short plate, which opens only when {SHORT_PLATE_FRAMES} "
             f"frames read it exactly and completely; {evidence.frames} did.",
         )
-    readings = plausible_readings(evidence)
-    if readings is None:
-        return Support(
-            Verdict.UNSURE,
-            f"The OCR was unsure of the read {evidence.plate}: characters it did not list, or "
-            f"more than {MAX_READINGS} readings, are plausible.",
-        )
-    for reading, probability in readings:
-        if not is_entry(reading):
-            return _other_reading(reading, probability, entry)
-    if not evidence.has_alternatives:
-        return Support(Verdict.SUPPORTED, f"The read is exactly {entry}.")
-    how = "" if len(readings) == 1 else f" (all {len(readings)} plausible readings)"
-    return Support(Verdict.SUPPORTED, f"The image supports {entry}{how} and no other plate.")
+    return None
 
 
 def _other_reading(reading: str, probability: float | None, entry: str) -> Support:

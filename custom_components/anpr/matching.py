@@ -229,19 +229,7 @@ def match_plate(
             f"plate ({MAX_PLATE_LENGTH}).",
         )
 
-    near: list[Contender] = []
-    for key, (plate, wildcard), _ in entries:
-        if wildcard:
-            if fnmatchcase(normalised, plate):
-                near.append(Contender(key, plate, 0.0, wildcard))
-        elif (distance := weighted_distance(normalised, plate, cutoff=loose)) <= loose:
-            near.append(Contender(key, plate, distance, wildcard))
-    best_of_key: dict[str, Contender] = {}
-    for entry in _most_specific(near):
-        previous = best_of_key.get(entry.key)
-        if previous is None or entry.distance < previous.distance:
-            best_of_key[entry.key] = entry
-    contenders = tuple(sorted(best_of_key.values(), key=lambda entry: (entry.distance, entry.key)))
+    contenders = _contenders(normalised, entries, loose)
     blocked = _blocked_reach(normalised, entries)
     if not contenders:
         which = (
@@ -276,6 +264,37 @@ def match_plate(
             blocked=blocked,
         )
 
+    return _named(normalised, best, contenders, blocked, (strict, loose))
+
+
+def _contenders(
+    read: str, entries: list[tuple[str, tuple[str, bool], bool]], loose: float
+) -> tuple[Contender, ...]:
+    """Return the entries within `loose` of the read, the most specific ones, closest first."""
+    near: list[Contender] = []
+    for key, (plate, wildcard), _ in entries:
+        if wildcard:
+            if fnmatchcase(read, plate):
+                near.append(Contender(key, plate, 0.0, wildcard))
+        elif (distance := weighted_distance(read, plate, cutoff=loose)) <= loose:
+            near.append(Contender(key, plate, distance, wildcard))
+    best_of_key: dict[str, Contender] = {}
+    for entry in _most_specific(near):
+        previous = best_of_key.get(entry.key)
+        if previous is None or entry.distance < previous.distance:
+            best_of_key[entry.key] = entry
+    return tuple(sorted(best_of_key.values(), key=lambda entry: (entry.distance, entry.key)))
+
+
+def _named(
+    normalised: str,
+    best: Contender,
+    contenders: tuple[Contender, ...],
+    blocked: tuple[Contender, ...],
+    thresholds: tuple[float, float],
+) -> MatchResult:
+    """Build the result of a read that names `best` (sure within ``strict``, else near)."""
+    strict, loose = thresholds
     granted = best.distance <= strict
     if best.wildcard:
         reason = MatchReason.WILDCARD
