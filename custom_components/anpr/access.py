@@ -49,6 +49,7 @@ from .matching import Contender, MatchReason, MatchResult, match_plate
 from .patterns import normalize_plate
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from .registry import PlateRegistry, RegisteredPlate
@@ -108,29 +109,8 @@ def classify(
     result = match_plate(evidence.plate, registry.candidates)
     entries = registry.plates
 
-    if result.ambiguous and (
-        blocked := [
-            contender
-            for contender in result.contenders
-            if entries[contender.key].category is Category.BLOCKED
-        ]
-    ):
-        suspect = entries[blocked[0].key]
-        return Classification(
-            category=Category.BLOCKED,
-            owner=suspect.name,
-            matched_plate=suspect.plate,
-            reason=(
-                f"Ambiguous read {result.read} that could be the blocked plate "
-                f"{suspect.plate} ({suspect.name}): access denied"
-            ),
-            decision=(
-                f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
-                "read is treated as the blocked car, access denied."
-            ),
-            match=result.reason,
-            distance=blocked[0].distance,
-        )
+    if (suspect := _ambiguous_blocked(result, entries)) is not None:
+        return suspect
     named = entries[result.entry_key] if result.entry_key is not None else None
     if named is not None and named.category is Category.BLOCKED:
         return _decided(
@@ -163,6 +143,36 @@ def classify(
         )
 
     return _classify_entry(registry, result, entries[result.entry_key], evidence, now)
+
+
+def _ambiguous_blocked(
+    result: MatchResult, entries: Mapping[str, RegisteredPlate]
+) -> Classification | None:
+    """Classify an ambiguous read that could be a blocked entry as that blocked car."""
+    if not result.ambiguous or not (
+        blocked := [
+            contender
+            for contender in result.contenders
+            if entries[contender.key].category is Category.BLOCKED
+        ]
+    ):
+        return None
+    suspect = entries[blocked[0].key]
+    return Classification(
+        category=Category.BLOCKED,
+        owner=suspect.name,
+        matched_plate=suspect.plate,
+        reason=(
+            f"Ambiguous read {result.read} that could be the blocked plate "
+            f"{suspect.plate} ({suspect.name}): access denied"
+        ),
+        decision=(
+            f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
+            "read is treated as the blocked car, access denied."
+        ),
+        match=result.reason,
+        distance=blocked[0].distance,
+    )
 
 
 def _classify_entry(

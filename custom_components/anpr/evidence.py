@@ -43,12 +43,12 @@ Look-alike letters (O/D/Q, I/L/T, 8/B ...)
     saw the other one with 2% or more, that reading stays plausible and refuses.
 
 Why 2%
-    On the real photos of ``openalpr-benchmarks`` (one OCR model, 332 plates read at the right
-    length), 13 characters were misread; the true character had 2% or more in 7 of them (the
-    refusal then names the true plate) and less than 1% in 5: the OCR is sometimes confidently
-    wrong, and no threshold on its probabilities can catch those (a registry check and the
-    README say so). Lowering the threshold to 1% catches one more and costs about one resident
-    read in ten (the share of exact reads with a second character at 1-2%).
+    On the real photos of ``openalpr-benchmarks`` (one OCR model, 332 plates read at their
+    length), 16 characters of 12 plates were misread. The true character had 2% or more in 7
+    of them (a refusal then names the true plate), 1-2% in 1, and under 1% or not among the
+    three listed in 8 (swapped or shifted characters among them): the OCR is sometimes
+    confidently wrong, and no threshold on its probabilities catches that (the README says
+    so). A threshold of 1% would catch one more and refuse 7% more of the exact reads.
 
 Pure Python, no Home Assistant imports: any plate source can call `supports`.
 """

@@ -69,7 +69,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from functools import lru_cache
 import math
 from typing import TYPE_CHECKING, Final
 
@@ -82,6 +81,7 @@ from .distance import (
     plate_distance,
     weighted_distance,
 )
+from .entries import Candidate, Contender, ExactIndex, most_specific, prepare_entry
 from .patterns import (
     MAX_PLATE_LENGTH,
     MIN_PATTERN_LITERALS,
@@ -105,6 +105,9 @@ __all__ = [
     "SUBSTITUTION_COST",
     "TRANSPOSITION_COST",
     "WILDCARDS",
+    "Candidate",
+    "Contender",
+    "ExactIndex",
     "matches_pattern",
     "normalize_plate",
     "pattern_contains",
@@ -140,32 +143,6 @@ class MatchReason(StrEnum):
     """Nothing granted, nobody named: two or more entries are too close to tell apart."""
     NO_MATCH = "no_match"
     """Nothing granted, nobody named: no entry is within the loose threshold."""
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One registered plate or wildcard pattern to match reads against."""
-
-    plate: str
-    """The registered plate or pattern as stored; it is normalised before comparing."""
-    key: str
-    """The caller's id for the registry entry. Candidates sharing a key are one entry (e.g.
-    a vehicle with several plates); its distance is that of its closest plate."""
-    blocked: bool = False
-    """A blocked entry: reads within the generous `BLOCKED_REACH` are reported in
-    `MatchResult.blocked`, whatever else they match."""
-
-
-@dataclass(frozen=True, slots=True)
-class Contender:
-    """A registry entry within the loose threshold of a read."""
-
-    key: str
-    plate: str
-    """The entry's plate or pattern, normalised (as compared)."""
-    distance: float
-    """Weighted edit distance to the read; 0 for a matching wildcard pattern."""
-    wildcard: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +194,7 @@ def match_plate(
     """
     _check_thresholds(strict, loose, margin)
     entries = [
-        (candidate.key, _prepare_entry(candidate), candidate.blocked) for candidate in candidates
+        (candidate.key, prepare_entry(candidate), candidate.blocked) for candidate in candidates
     ]
     normalised = normalize_plate(read)
     if not normalised:
@@ -247,22 +224,11 @@ def match_plate(
     rivals = [entry for entry in contenders[1:] if entry.distance - best.distance < margin]
     if rivals:
         listed = ", ".join(_describe(entry) for entry in (best, *rivals))
-        return MatchResult(
-            read=normalised,
-            entry_key=None,
-            matched_plate=None,
-            distance=None,
-            granted=False,
-            named=False,
-            ambiguous=True,
-            reason=MatchReason.AMBIGUOUS,
-            explanation=(
-                f"The read {normalised} is ambiguous between {listed}: the closest is not "
-                f"{margin:g} ahead of the others, so it names nobody."
-            ),
-            contenders=contenders,
-            blocked=blocked,
+        explanation = (
+            f"The read {normalised} is ambiguous between {listed}: the closest is not "
+            f"{margin:g} ahead of the others, so it names nobody."
         )
+        return _ambiguous(normalised, explanation, contenders, blocked)
 
     return _named(normalised, best, contenders, blocked, (strict, loose))
 
@@ -279,7 +245,7 @@ def _contenders(
         elif (distance := weighted_distance(read, plate, cutoff=loose)) <= loose:
             near.append(Contender(key, plate, distance, wildcard))
     best_of_key: dict[str, Contender] = {}
-    for entry in _most_specific(near):
+    for entry in most_specific(near):
         previous = best_of_key.get(entry.key)
         if previous is None or entry.distance < previous.distance:
             best_of_key[entry.key] = entry
@@ -331,38 +297,6 @@ def _named(
     )
 
 
-class ExactIndex:
-    """Which registry entries speak for a plate exactly; built once per registry version.
-
-    A plate is spoken for by the entry registered under it and by every pattern matching it,
-    less the patterns that a narrower entry of another key, also matching, lies inside (the
-    matcher's "most specific entry" rule). One owner: that entry's plate; several: nobody can
-    tell (overlapping patterns, or a blocked pattern over a plate).
-    """
-
-    def __init__(self, candidates: Iterable[Candidate]) -> None:
-        """Index `candidates` (validated; `ValueError` for an invalid one)."""
-        self._plates: dict[str, set[str]] = {}
-        self._patterns: list[tuple[str, str]] = []
-        for candidate in candidates:
-            plate, wildcard = _prepare_entry(candidate)
-            if wildcard:
-                self._patterns.append((candidate.key, plate))
-            else:
-                self._plates.setdefault(plate, set()).add(candidate.key)
-
-    def owners(self, plate: str) -> frozenset[str]:
-        """Return the keys of the entries that speak for the normalised `plate`."""
-        matching = [(key, plate, False) for key in self._plates.get(plate, ())]
-        matching += [
-            (key, pattern, True) for key, pattern in self._patterns if fnmatchcase(plate, pattern)
-        ]
-        if len(matching) <= 1:
-            return frozenset(key for key, _, _ in matching)
-        near = [Contender(key, entry, 0.0, wildcard) for key, entry, wildcard in matching]
-        return frozenset(entry.key for entry in _most_specific(near))
-
-
 def _check_thresholds(strict: float, loose: float, margin: float) -> None:
     """Raise `ValueError` unless 0 <= strict <= loose and margin > 0, all finite."""
     if not all(math.isfinite(value) for value in (strict, loose, margin)):
@@ -371,43 +305,6 @@ def _check_thresholds(strict: float, loose: float, margin: float) -> None:
         raise ValueError(f"need 0 <= strict <= loose, got strict={strict:g}, loose={loose:g}")
     if margin <= 0:
         raise ValueError(f"the ambiguity margin must be positive, got {margin:g}")
-
-
-def _prepare_entry(candidate: Candidate) -> tuple[str, bool]:
-    """Return a candidate's normalised plate and whether it is a pattern, or raise."""
-    try:
-        return _prepare_plate(candidate.plate)
-    except ValueError as err:
-        raise ValueError(f"registry entry {candidate.key!r} is invalid: {err}") from err
-
-
-@lru_cache(maxsize=4096)
-def _prepare_plate(plate: str) -> tuple[str, bool]:
-    """Validate and normalise one registry plate once; registries are matched many times."""
-    normalised = validate_pattern(plate)
-    return normalised, any(character in WILDCARDS for character in normalised)
-
-
-def _most_specific(near: list[Contender]) -> list[Contender]:
-    """Drop the patterns that a narrower entry, also matching the read exactly, lies inside.
-
-    Only the read's own plate is ordered this way (entries at distance 0): the narrower entry
-    is the registry's deliberate exception to the pattern for exactly those plates. A pattern
-    is kept when the other entry is of the same key, or when neither lies strictly inside the
-    other (overlapping or equivalent patterns), which leaves the read ambiguous.
-    """
-    exact = [entry for entry in near if entry.distance == 0]
-    return [
-        entry
-        for entry in near
-        if not entry.wildcard
-        or not any(
-            other.key != entry.key
-            and pattern_contains(entry.plate, other.plate)
-            and not pattern_contains(other.plate, entry.plate)
-            for other in exact
-        )
-    ]
 
 
 def _blocked_reach(
@@ -426,6 +323,28 @@ def _blocked_reach(
         if distance <= BLOCKED_REACH and (previous is None or distance < previous.distance):
             reached[key] = Contender(key, plate, distance, wildcard)
     return tuple(sorted(reached.values(), key=lambda entry: (entry.distance, entry.key)))
+
+
+def _ambiguous(
+    read: str,
+    explanation: str,
+    contenders: tuple[Contender, ...],
+    blocked: tuple[Contender, ...],
+) -> MatchResult:
+    """Build the result for a read that two or more entries are too close to tell apart."""
+    return MatchResult(
+        read=read,
+        entry_key=None,
+        matched_plate=None,
+        distance=None,
+        granted=False,
+        named=False,
+        ambiguous=True,
+        reason=MatchReason.AMBIGUOUS,
+        explanation=explanation,
+        contenders=contenders,
+        blocked=blocked,
+    )
 
 
 def _describe(entry: Contender) -> str:
