@@ -206,7 +206,7 @@ class PlateRegistry:
 
     # --- changing -----------------------------------------------------------------------
 
-    def async_add(
+    def async_add(  # noqa: PLR0913 - one keyword per field of an entry (actions, forms, calendar)
         self,
         plate: str,
         name: str,
@@ -245,7 +245,7 @@ class PlateRegistry:
         return entry
 
     @callback
-    def async_update(
+    def async_update(  # noqa: PLR0913 - one keyword per field of the edit form
         self,
         plate: str,
         *,
@@ -293,7 +293,7 @@ class PlateRegistry:
         return entry
 
     @callback
-    def async_set_pass(
+    def async_set_pass(  # noqa: PLR0913 - one keyword per field of a pass (actions, calendar)
         self,
         plate: str,
         name: str,
