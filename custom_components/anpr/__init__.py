@@ -28,9 +28,11 @@ from .gate import GateController, GateDeps
 from .history import async_get_history, async_remove_history
 from .issues import (
     async_check_cameras,
+    async_check_registry,
     async_clear_issues,
     async_get_outage,
     async_remove_outage,
+    async_remove_registry_issue,
 )
 from .registry import async_get_registry, async_remove_registry
 from .runtime import AnprConfigEntry, AnprData
@@ -143,6 +145,13 @@ async def _async_start(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
+    @callback
+    def _async_registry_changed() -> None:
+        async_check_registry(hass, entry.entry_id, entry.title, registry.conflicts())
+
+    _async_registry_changed()
+    entry.async_on_unload(registry.async_add_listener(_async_registry_changed))
+
     for watcher in watchers.values():
         entry.async_on_unload(watcher.async_add_visit_listener(history.async_record))
         watcher.async_start()
@@ -184,6 +193,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
     """Delete the entry's plate registry and visit history with it."""
     async_remove_outage(hass, entry.entry_id)
+    async_remove_registry_issue(hass, entry.entry_id)
     await async_remove_registry(hass, entry.entry_id)
     await async_remove_history(hass, entry.entry_id)
 

@@ -11,12 +11,16 @@ how sure that is; this module adds what the entry's category and pass allow:
   a blocked plate, or matched by a blocked pattern), whatever else it matches. Never granted;
   a near read of a blocked plate is still suspicious, and failing safe costs only a shut gate.
 * **resident**: a unique match within the strict threshold (exact, one look-alike, or a
-  wildcard pattern). Always granted.
-* **visitor**: a unique strict match of a visitor entry. Granted only while its pass is valid
-  (inside its window, entries left). A visitor whose pass expired or is used up, or who has
-  no pass, is still reported as a visitor, by name, so the household is told who is at the
-  gate, but `access_granted` is false: the car is known, the permission is not there.
-* **unknown**: anything else. A read near a resident or visitor (beyond the strict threshold)
+  wildcard pattern) **that the image's evidence supports** (`evidence.supports`: every
+  plausible reading of the image is that entry, see `evidence.py`). Always granted.
+* **visitor**: a unique strict match of a visitor entry, supported by the evidence in the same
+  way. Granted only while its pass is valid (inside its window, entries left). A visitor whose
+  pass expired or is used up, or who has no pass, is still reported as a visitor, by name, so
+  the household is told who is at the gate, but `access_granted` is false: the car is known,
+  the permission is not there.
+* **unknown**: anything else. A read near a resident or visitor (beyond the strict threshold,
+  or within it but without the evidence: another plausible reading is a different plate, the
+  read is incomplete, a text-only read is not exact, a short plate lacks its second frame)
   names the probable owner but stays unknown: the category of a vehicle is only claimed when
   the read is certain enough to open the gate for it, so "resident" always means "may enter".
   An ambiguous read names nobody.
@@ -25,20 +29,27 @@ how sure that is; this module adds what the entry's category and pass allow:
 explanation (the matcher's sentence: which entry, which distance, which thresholds, plus the
 verdict on category and pass). The matcher only says how sure the read is; the verdict, the
 one place that speaks of access, ends every decision: "access granted." or "access denied.".
+
+Every plate source asks the same question: a camera burst passes the voted `PlateEvidence`
+(the alternatives averaged over its frames), a text-only source passes the plate text (or a
+`PlateEvidence` without alternatives), which opens only on an exact read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
 from .const import Category
+from .evidence import PlateEvidence, Support, supports
 from .matching import Contender, MatchReason, MatchResult, match_plate
+from .patterns import normalize_plate
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from .registry import PlateRegistry, RegisteredPlate
@@ -63,6 +74,8 @@ class Classification:
     """How the read matched the registry (exact, look-alike, wildcard, near, ...)."""
     distance: float | None = None
     """Weighted edit distance between the read and `matched_plate`."""
+    evidence: str | None = None
+    """The evidence verdict (`evidence.Verdict`) for the named entry, when one was weighed."""
 
 
 def _how(result: MatchResult) -> str:
@@ -75,43 +88,35 @@ def _how(result: MatchResult) -> str:
     return f"{kind} match, distance {result.distance:g}"
 
 
+def as_evidence(read: str | PlateEvidence) -> PlateEvidence:
+    """Return a read as evidence: plain text is a text-only read of one frame."""
+    if isinstance(read, PlateEvidence):
+        return read
+    return PlateEvidence(normalize_plate(read))
+
+
 @callback
-def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -> Classification:
-    """Decide what the read `plate` is, at `now` (for passes), using `registry`."""
+def classify(
+    registry: PlateRegistry, read: str | PlateEvidence, now: datetime | None = None
+) -> Classification:
+    """Decide what the read is, at `now` (for passes), using `registry`.
+
+    `read` is the evidence of a read, or just its text (a text-only source: exact reads only).
+    """
     now = now or dt_util.utcnow()
-    result = match_plate(plate, registry.candidates)
+    evidence = as_evidence(read)
+    plate = read if isinstance(read, str) else evidence.plate
+    result = match_plate(evidence.plate, registry.candidates)
     entries = registry.plates
 
-    if result.ambiguous and (
-        blocked := [
-            contender
-            for contender in result.contenders
-            if entries[contender.key].category is Category.BLOCKED
-        ]
-    ):
-        suspect = entries[blocked[0].key]
-        return Classification(
-            category=Category.BLOCKED,
-            owner=suspect.name,
-            matched_plate=suspect.plate,
-            reason=(
-                f"Ambiguous read {result.read} that could be the blocked plate "
-                f"{suspect.plate} ({suspect.name}): access denied"
-            ),
-            decision=(
-                f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
-                "read is treated as the blocked car, access denied."
-            ),
-            match=result.reason,
-            distance=blocked[0].distance,
-        )
+    if (suspect := _ambiguous_blocked(result, entries)) is not None:
+        return suspect
     named = entries[result.entry_key] if result.entry_key is not None else None
     if named is not None and named.category is Category.BLOCKED:
         return _decided(
             result,
             named,
-            Category.BLOCKED,
-            granted=False,
+            (Category.BLOCKED, False),
             reason=f"Blocked plate {named.plate} ({named.name}), {_how(result)}: access denied",
             verdict=f"{named.plate} is blocked ({named.name}): access denied.",
         )
@@ -137,13 +142,52 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
             match=result.reason,
         )
 
-    entry = entries[result.entry_key]
+    return _classify_entry(registry, result, entries[result.entry_key], evidence, now)
+
+
+def _ambiguous_blocked(
+    result: MatchResult, entries: Mapping[str, RegisteredPlate]
+) -> Classification | None:
+    """Classify an ambiguous read that could be a blocked entry as that blocked car."""
+    if not result.ambiguous or not (
+        blocked := [
+            contender
+            for contender in result.contenders
+            if entries[contender.key].category is Category.BLOCKED
+        ]
+    ):
+        return None
+    suspect = entries[blocked[0].key]
+    return Classification(
+        category=Category.BLOCKED,
+        owner=suspect.name,
+        matched_plate=suspect.plate,
+        reason=(
+            f"Ambiguous read {result.read} that could be the blocked plate "
+            f"{suspect.plate} ({suspect.name}): access denied"
+        ),
+        decision=(
+            f"{result.explanation} One of them, {suspect.plate}, is blocked: the "
+            "read is treated as the blocked car, access denied."
+        ),
+        match=result.reason,
+        distance=blocked[0].distance,
+    )
+
+
+def _classify_entry(
+    registry: PlateRegistry,
+    result: MatchResult,
+    entry: RegisteredPlate,
+    evidence: PlateEvidence,
+    now: datetime,
+) -> Classification:
+    """Classify a read the matcher named `entry` for: weigh the evidence, then the category."""
     if not result.granted:
         return _decided(
             result,
             entry,
-            Category.UNKNOWN,
-            granted=False,
+            (Category.UNKNOWN, False),
             reason=(
                 f"Probably {entry.name}'s {entry.plate}, {_how(result)}: too uncertain, "
                 "access denied"
@@ -153,26 +197,55 @@ def classify(registry: PlateRegistry, plate: str, now: datetime | None = None) -
                 f"{entry.category.value}) to be sure: unknown vehicle, access denied."
             ),
         )
+    support = supports(
+        evidence, entry.plate, lambda reading: registry.index.owners(reading) == {entry.plate}
+    )
+    if not support.supported:
+        return _unsupported(result, entry, support)
     if entry.category is Category.RESIDENT:
-        return _decided(
+        decided = _decided(
             result,
             entry,
-            Category.RESIDENT,
-            granted=True,
+            (Category.RESIDENT, True),
             reason=f"Resident {entry.name} ({entry.plate}), {_how(result)}: access granted",
-            verdict=f"{entry.plate} belongs to the resident {entry.name}: access granted.",
+            verdict=(
+                f"{support.explanation} {entry.plate} belongs to the resident {entry.name}: "
+                "access granted."
+            ),
         )
-    granted = entry.active(now)
-    pass_text = entry.describe_pass(now)
-    outcome = "access granted" if granted else "access denied"
-    return _decided(
+    else:
+        granted = entry.active(now)
+        pass_text = entry.describe_pass(now)
+        outcome = "access granted" if granted else "access denied"
+        decided = _decided(
+            result,
+            entry,
+            (Category.VISITOR, granted),
+            reason=f"Visitor {entry.name} ({entry.plate}), {_how(result)}, {pass_text}: {outcome}",
+            verdict=(
+                f"{support.explanation} {entry.plate} is the visitor {entry.name}, who "
+                f"{pass_text}: {outcome}."
+            ),
+        )
+    return replace(decided, evidence=support.verdict.value)
+
+
+def _unsupported(result: MatchResult, entry: RegisteredPlate, support: Support) -> Classification:
+    """Classify a read close to an entry that the image's evidence does not support."""
+    classification = _decided(
         result,
         entry,
-        Category.VISITOR,
-        granted=granted,
-        reason=f"Visitor {entry.name} ({entry.plate}), {_how(result)}, {pass_text}: {outcome}",
-        verdict=f"{entry.plate} is the visitor {entry.name}, who {pass_text}: {outcome}.",
+        (Category.UNKNOWN, False),
+        reason=(
+            f"Probably {entry.name}'s {entry.plate}, {_how(result)}, but the image does not "
+            "prove it: access denied"
+        ),
+        verdict=(
+            f"{support.explanation} Not sure enough that this is {entry.plate} ({entry.name}, "
+            f"{entry.category.value}): unknown vehicle, access denied."
+        ),
     )
+    return replace(classification, evidence=support.verdict.value)
 
 
 def _within_blocked_reach(
@@ -203,13 +276,16 @@ def _within_blocked_reach(
 def _decided(
     result: MatchResult,
     entry: RegisteredPlate,
-    category: Category,
+    outcome: tuple[Category, bool],
     *,
-    granted: bool,
     reason: str,
     verdict: str,
 ) -> Classification:
-    """Build the classification of a read matched to one registry entry."""
+    """Build the classification of a read matched to one registry entry.
+
+    `outcome` is the category and whether access is granted.
+    """
+    category, granted = outcome
     return Classification(
         category=category,
         owner=entry.name,

@@ -14,6 +14,13 @@ decides when to scan). A gate must never open because something failed, so:
 * A busy service (503 `overloaded`) is retried after its `Retry-After` (at most
   `scanner.MAX_RETRY_AFTER`); if it stays busy the burst stops adding to its queue and votes
   on what it read. Busy is not down: the entities stay available.
+
+Deciding early
+    A car should not wait at the gate for the whole burst when the first frames already
+    decide. Once a majority of the burst's frames (`quorum`) is read and frames are still to
+    come, the vote so far is offered to the caller's `early` check (the camera watcher decides
+    the visit there when every vehicle read so far is let in under the evidence rule). The
+    rest of the burst is still read and voted; what it adds is recorded by the caller.
 """
 
 from __future__ import annotations
@@ -108,8 +115,14 @@ class Burst:
         """The camera's entity id."""
         return self.settings.entity_id
 
-    async def async_read(self) -> BurstReading:
-        """Read the burst's frames and vote; raise `ScanError` when too few were read."""
+    async def async_read(
+        self, early: Callable[[list[VotedPlate], list[bytes]], bool] | None = None
+    ) -> BurstReading:
+        """Read the burst's frames and vote; raise `ScanError` when too few were read.
+
+        `early` is offered the vote of the first `quorum` frames read while frames are still
+        to come, once; it returns whether it decided on them (see "Deciding early").
+        """
         settings = self.settings
         frames: list[Recognition] = []
         images: list[bytes] = []
@@ -125,6 +138,13 @@ class Burst:
                 continue
             frames.append(outcome[0])
             images.append(outcome[1])
+            if (
+                early is not None
+                and len(frames) == quorum(settings.burst_frames)
+                and index < settings.burst_frames - 1
+                and early(*self._voted_with_snapshots(frames, images))
+            ):
+                early = None
         if frames and not self.health.last_update_success:
             await self.health.async_request_refresh()
         if len(frames) < quorum(settings.burst_frames):
@@ -144,20 +164,32 @@ class Burst:
             ) from failure
         if failure is None:
             self.scanner.async_clear_problem()
-        plates = [
-            plate
-            for plate in vote([frame.plates for frame in frames])
-            if plate.confidence >= settings.min_confidence
-        ]
+        plates, snapshots = self._voted_with_snapshots(frames, images)
         return BurstReading(
             frames=len(frames),
             plates=plates,
-            snapshots=[
-                next(i for f, i in zip(frames, images, strict=True) if p.best in f.plates)
-                for p in plates
-            ],
+            snapshots=snapshots,
             inference_ms=round(sum(frame.total_ms for frame in frames) / len(frames), 1),
         )
+
+    def _voted_with_snapshots(
+        self, frames: list[Recognition], images: list[bytes]
+    ) -> tuple[list[VotedPlate], list[bytes]]:
+        """Vote on `frames`; keep the plates at or above the camera's confidence threshold.
+
+        Each kept plate comes with the image of the frame it was read best in (the picture
+        kept with its visit), whether the visit is decided early or at the burst's end.
+        """
+        plates = [
+            plate
+            for plate in vote([frame.plates for frame in frames])
+            if plate.confidence >= self.settings.min_confidence
+        ]
+        snapshots = [
+            next(i for f, i in zip(frames, images, strict=True) if p.best in f.plates)
+            for p in plates
+        ]
+        return plates, snapshots
 
     async def _async_frame(self, read: int) -> tuple[Recognition, bytes] | _Skipped:
         """Read one frame (`read` frames were read before it), or say why it was skipped.

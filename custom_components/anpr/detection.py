@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from .access import Classification
     from .const import Category
+    from .evidence import PlateEvidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,13 @@ class Detection:
     snapshot: bytes | None = field(default=None, repr=False)
     """The frame the plate was read best in (kept, downscaled, with the visit); None for a
     source without pictures."""
+    evidence: PlateEvidence | None = field(default=None, repr=False)
+    """What the source saw of the plate; the gate decides on it again (None: the text only)."""
+
+    @property
+    def decision_input(self) -> PlateEvidence | str:
+        """What `access.classify` is asked with: the evidence, or the plate text without it."""
+        return self.evidence if self.evidence is not None else self.plate
 
     @property
     def category(self) -> Category:

@@ -130,7 +130,9 @@ class GateController:
         self._forget_old_openings(now)
         detection = self._select(plate, now)
         classification = (
-            classify(self.registry, detection.plate, now) if detection is not None else None
+            classify(self.registry, detection.decision_input, now)
+            if detection is not None
+            else None
         )
         refusal = self._refusal(plate, detection, classification, now)
         if force:
@@ -256,7 +258,7 @@ class GateController:
             (
                 detection
                 for detection in recent
-                if classify(registry, detection.plate, now).access_granted
+                if classify(registry, detection.decision_input, now).access_granted
             ),
             recent[0] if recent else None,
         )

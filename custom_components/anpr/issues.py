@@ -1,4 +1,4 @@
-"""Repair issues: a watched camera that no longer exists, and a sustained service outage.
+"""Repair issues: a missing camera, a sustained service outage, a registry with conflicts.
 
 The log says when a camera fails or the service cannot be reached, but a repair issue is where
 a homeowner looks. Both issues clear themselves once the cause is gone.
@@ -7,6 +7,12 @@ Missing camera
     A camera that was removed or renamed keeps failing its scans. The issue is raised once Home
     Assistant has started (cameras of other integrations may load after this one) and cleared
     when the camera is back or the entry is unloaded.
+
+Registry conflicts
+    A registry stored before a rule existed (plates one look-alike apart, overlapping patterns,
+    too short or too broad entries, issue 17) may hold what adding would refuse today. It is
+    checked when the entry is set up and after every change; the issue names the entries and
+    clears itself once they are gone.
 
 Service unavailable
     Short outages are normal (the add-on restarting after an update, a Wi-Fi blip) and already
@@ -79,6 +85,40 @@ def async_check_cameras(hass: HomeAssistant, entry: ConfigEntry, cameras: Iterab
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, camera))
+
+
+def _registry_issue_id(entry_id: str) -> str:
+    return f"registry_conflicts_{entry_id}"
+
+
+@callback
+def async_check_registry(
+    hass: HomeAssistant, entry_id: str, title: str, conflicts: list[str]
+) -> None:
+    """Raise the registry issue naming `conflicts` (`registry_rules.registry_conflicts`)."""
+    if not conflicts:
+        ir.async_delete_issue(hass, DOMAIN, _registry_issue_id(entry_id))
+        return
+    LOGGER.warning(
+        "The plate registry of %s holds entries it would refuse today: %s",
+        title,
+        ", ".join(conflicts),
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _registry_issue_id(entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="registry_conflicts",
+        translation_placeholders={"entry": title, "entries": ", ".join(conflicts)},
+    )
+
+
+@callback
+def async_remove_registry_issue(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove the registry issue of a removed entry (its registry goes with it)."""
+    ir.async_delete_issue(hass, DOMAIN, _registry_issue_id(entry_id))
 
 
 @callback

@@ -49,6 +49,7 @@ from .voting import edit_distance
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from .evidence import PlateEvidence
     from .registry import PlateRegistry
     from .voting import VotedPlate
 
@@ -103,6 +104,14 @@ class PlateSighting:
     crop: bytes | None = field(default=None, repr=False)
     snapshot: bytes | None = field(default=None, repr=False)
     """The frame the plate was read in, if the source has one (kept with the visit)."""
+    evidence: PlateEvidence | None = field(default=None, repr=False)
+    """What the source saw of the plate (alternatives, exact frames, incomplete); None for a
+    text-only source: then only an exact read may open (`evidence.py`)."""
+
+    @property
+    def decision_input(self) -> PlateEvidence | str:
+        """What `access.classify` is asked with: the evidence, or the plate text without it."""
+        return self.evidence if self.evidence is not None else self.plate
 
     @classmethod
     def from_vote(cls, voted: VotedPlate, snapshot: bytes | None = None) -> PlateSighting:
@@ -114,6 +123,7 @@ class PlateSighting:
             frames=voted.frames,
             crop=voted.best.crop,
             snapshot=snapshot,
+            evidence=voted.evidence,
         )
 
 
@@ -213,6 +223,12 @@ class VisitTracker:
                 self._async_fire_visit(detection)
 
     @callback
+    def async_alert(self, detection: Detection) -> None:
+        """Announce a visit again: a later read contradicted what was announced for it."""
+        self._async_notify()
+        self._async_fire_visit(detection)
+
+    @callback
     def _async_notify(self) -> None:
         for update_callback in list(self._listeners):
             update_callback()
@@ -235,7 +251,7 @@ class VisitTracker:
         else:
             visit.plates.add(sighting.plate)
             visit.last_seen = now
-        classification = classify(self.registry, sighting.plate, now)
+        classification = classify(self.registry, sighting.decision_input, now)
         self._async_mark_present(classification.category)
         return Detection(
             camera=self.source.entity_id,
@@ -249,6 +265,7 @@ class VisitTracker:
             visit_id=visit.id,
             crop=sighting.crop,
             snapshot=sighting.snapshot,
+            evidence=sighting.evidence,
         )
 
     @callback

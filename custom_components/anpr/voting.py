@@ -9,6 +9,9 @@ the frames outvote each other character by character, so one bad frame cannot wi
 2. Inside a group the reads first vote on the plate's length (weighted by confidence).
 3. The reads of the winning length then vote position by position: the confidences of each
    candidate character are summed and the best sum wins.
+4. The same reads give the vehicle's evidence for the access decision (`evidence.py`): their
+   per-character alternatives averaged (`evidence.combine`), how many frames read exactly the
+   voted plate, and whether any of them was flagged incomplete.
 
 Pure Python with no Home Assistant imports, so the rules are easy to test on their own.
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .evidence import Alternatives, PlateEvidence, combine
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,6 +41,8 @@ class VotedPlate:
     """How many frames saw this vehicle at all."""
     best: PlateRead
     """The single read that agrees with the vote and is most confident (for its crop)."""
+    evidence: PlateEvidence
+    """What the burst's reads say for the access decision (see the module docstring)."""
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -144,4 +151,15 @@ def _vote_group(group: Sequence[PlateRead]) -> VotedPlate:
         char_confidences=tuple(round(c, 4) for c in char_confidences),
         frames=len(group),
         best=best,
+        evidence=PlateEvidence(
+            plate,
+            combine([(read.normalized, alternatives_of(read)) for read in voters], plate),
+            frames=sum(read.normalized == plate for read in voters),
+            incomplete=any(read.incomplete for read in voters),
+        ),
     )
+
+
+def alternatives_of(read: PlateRead) -> Alternatives:
+    """Return a read's alternatives as the evidence wants them: (character, probability)."""
+    return tuple(tuple((alt.char, alt.p) for alt in position) for position in read.alternatives)

@@ -4,8 +4,10 @@ One `CameraWatcher` per watched camera. A trigger (an entity turning on, or the 
 starts a burst in the entry's background; the watcher composes the parts that do the work:
 `scanner.FrameScanner` takes each snapshot and has the service read it, `burst.Burst` reads
 the configured frames and votes (and decides when a burst failed), and `visits.VisitTracker`
-turns the voted plates into visits, presence and events. What is left here is the camera's
-own: its triggers, one burst at a time, and the newest scan and its error.
+turns the voted plates into visits, presence and events. When the burst's first frames already
+let every vehicle in, the visit is decided then (`_async_decide_early`, issue 17): the car does
+not wait for the rest of the burst, which is still recorded and alerts if it contradicts. What
+is left here is the camera's own: its triggers, one burst at a time, the newest scan and error.
 
 Each camera has its own task and lock, so a slow or broken camera never delays another, and one
 camera is never scanned twice at once: a trigger that arrives during a burst queues at most one
@@ -41,6 +43,7 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
+from .access import classify
 from .burst import Burst
 from .const import DOMAIN, LOGGER
 from .detection import Detection
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
     from .const import Category
     from .registry import PlateRegistry
     from .settings import CameraSettings
+    from .voting import VotedPlate
 
 # Re-exported: they were defined here before the watcher was split into parts.
 __all__ = ["CameraWatcher", "Detection", "ScanError", "ScanResult", "WatcherDeps"]
@@ -256,8 +260,20 @@ class CameraWatcher:
             return result
 
     async def _async_burst(self) -> ScanResult:
-        """Read a burst, record its visits, then let the entities and listeners know."""
-        reading = await self.burst.async_read()
+        """Read a burst, record its visits, then let the entities and listeners know.
+
+        A visit may be decided before the burst ends (`_async_decide_early`); the final vote
+        is recorded all the same, and where it no longer lets the early vehicle in (a later
+        frame contradicted it) the visit's event fires again with the final decision.
+        """
+        early: list[Detection] = []
+
+        @callback
+        def decide_early(plates: list[VotedPlate], snapshots: list[bytes]) -> bool:
+            early.extend(self._async_decide_early(plates, snapshots))
+            return bool(early)
+
+        reading = await self.burst.async_read(decide_early)
         now = dt_util.utcnow()
         detections = self.visits.async_record(
             (
@@ -275,4 +291,38 @@ class CameraWatcher:
         )
         self.last_scan = result
         self.visits.async_announce(detections)
+        decided = {detection.visit_id for detection in early}
+        for detection in detections:
+            if detection.visit_id in decided and not detection.classification.access_granted:
+                LOGGER.warning(
+                    "%s: the rest of the burst contradicts the early decision for %s: %s",
+                    self.entity_id,
+                    detection.plate,
+                    detection.classification.reason,
+                )
+                self.visits.async_alert(detection)
         return result
+
+    @callback
+    def _async_decide_early(
+        self, plates: list[VotedPlate], snapshots: list[bytes]
+    ) -> tuple[Detection, ...]:
+        """Decide the visit on the burst's first frames when they let every vehicle in.
+
+        Only a sure thing is decided early: at least one vehicle, each let in under the
+        evidence rule (`access.classify`). Anything else (an unknown or blocked car, an unsure
+        read) waits for the whole burst, as before.
+        """
+        sightings = [
+            PlateSighting.from_vote(plate, snapshot)
+            for plate, snapshot in zip(plates, snapshots, strict=True)
+        ]
+        now = dt_util.utcnow()
+        if not sightings or not all(
+            classify(self.visits.registry, sighting.decision_input, now).access_granted
+            for sighting in sightings
+        ):
+            return ()
+        LOGGER.debug("%s: deciding early on %s", self.entity_id, [s.plate for s in sightings])
+        self.last_error = None  # the frames decided on were read: the gate may use them
+        return self.visits.async_report(sightings, now)

@@ -189,3 +189,6 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     states as dicts with random ids and timestamps as ANY, into `snapshots/`.
     """
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+from .real_service import inference_service  # noqa: E402, F401 - the session's real service

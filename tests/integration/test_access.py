@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.anpr.access import Classification, classify
 from custom_components.anpr.const import Category
+from custom_components.anpr.evidence import PlateEvidence
 from custom_components.anpr.matching import MatchReason
 from custom_components.anpr.registry import PlateRegistry, async_get_registry
 
@@ -55,20 +56,55 @@ async def test_resident_exact(registry: PlateRegistry) -> None:
     assert decision.reason == "Resident Alice (AYO9034), exact match: access granted"
     assert decision.decision == (
         "The read AYO9034 equals the plate of entry 'AYO9034' (AYO9034): a sure match. "
-        "AYO9034 belongs to the resident Alice: access granted."
+        "The read is exactly AYO9034. AYO9034 belongs to the resident Alice: access granted."
     )
+    assert decision.evidence == "supported"
 
 
-async def test_resident_one_lookalike(registry: PlateRegistry) -> None:
-    decision = decide(registry, "ay0-9034")  # 0 for O: common OCR noise
-    assert decision.category is Category.RESIDENT
-    assert decision.access_granted
+async def test_resident_one_lookalike_text_only_is_named_not_granted(
+    registry: PlateRegistry,
+) -> None:
+    """Issue 17 changed this: a look-alike read opened the gate; AY0-9034 may be another car.
+
+    A text-only read (no alternatives) opens only when exact; the owner is still named.
+    """
+    decision = decide(registry, "ay0-9034")
+    assert decision.category is Category.UNKNOWN
+    assert not decision.access_granted
+    assert (decision.owner, decision.matched_plate) == ("Alice", "AYO9034")
     assert decision.match is MatchReason.LOOKALIKE
     assert decision.distance == 0.5
+    assert decision.evidence == "not_exact"
     assert decision.reason == (
-        "Resident Alice (AYO9034), look-alike match, distance 0.5: access granted"
+        "Probably Alice's AYO9034, look-alike match, distance 0.5, but the image does not "
+        "prove it: access denied"
     )
-    assert "within the strict threshold 0.5" in decision.decision
+    assert "only an exact read of AYO9034 could open" in decision.decision
+
+
+async def test_resident_lookalike_with_evidence(registry: PlateRegistry) -> None:
+    """With alternatives: granted only when no plausible reading is another plate."""
+    sure = (("A", 1.0),), (("Y", 1.0),), (("O", 0.99), ("0", 0.01)), *(((c, 1.0),) for c in "9034")
+    decision = classify(registry, PlateEvidence("AYO9034", sure), NOW)
+    assert decision.access_granted
+    assert decision.decision.endswith(
+        "The image supports AYO9034 and no other plate. AYO9034 belongs to the resident "
+        "Alice: access granted."
+    )
+    # The image is unsure between O and 0: AY09034 is plausible and a different plate.
+    unsure = (("A", 1.0),), (("Y", 1.0),), (("O", 0.7), ("0", 0.3)), *(((c, 1.0),) for c in "9034")
+    decision = classify(registry, PlateEvidence("AYO9034", unsure), NOW)
+    assert not decision.access_granted
+    assert decision.evidence == "other_reading"
+    assert "The image could also be AY09034 (30%), a different plate than AYO9034." in (
+        decision.decision
+    )
+    # The top reading is the look-alike: the reported plate itself is a different plate.
+    decision = classify(
+        registry, PlateEvidence("AY09034", tuple(((c, 1.0),) for c in "AY09034")), NOW
+    )
+    assert (decision.category, decision.access_granted) == (Category.UNKNOWN, False)
+    assert decision.owner == "Alice"
 
 
 async def test_resident_near_read_is_named_but_unknown(registry: PlateRegistry) -> None:

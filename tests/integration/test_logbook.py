@@ -87,7 +87,8 @@ async def test_logbook_explains_decisions_and_gate_openings(
             DOMAIN, "add_plate", {"plate": plate, "name": name, "category": category}, blocking=True
         )
 
-    anpr_service.default_recognition = recognition_json(plate_json("AY09034"))
+    # Issue 17: an exact read (a look-alike read, AY09034, no longer opens the gate).
+    anpr_service.default_recognition = recognition_json(plate_json("AYO9034"))
     await hass.services.async_call(DOMAIN, "scan", {ATTR_ENTITY_ID: CAMERA}, blocking=True)
     await hass.services.async_call(DOMAIN, "open_gate", {"camera": CAMERA}, blocking=True)
     anpr_service.default_recognition = recognition_json(plate_json("BAD6686"))
@@ -101,15 +102,15 @@ async def test_logbook_explains_decisions_and_gate_openings(
         (
             CAMERA,
             (
-                "read plate AY09034 (resident vehicle) at Driveway: Resident Alice (AYO9034), "
-                "look-alike match, distance 0.5: access granted"
+                "read plate AYO9034 (resident vehicle) at Driveway: Resident Alice (AYO9034), "
+                "exact match: access granted"
             ),
         ),
         (
             GATE,
             (
-                "opened Front gate for AY09034 (Alice) at Driveway: Resident Alice (AYO9034), "
-                "look-alike match, distance 0.5: access granted"
+                "opened Front gate for AYO9034 (Alice) at Driveway: Resident Alice (AYO9034), "
+                "exact match: access granted"
             ),
         ),
         (
