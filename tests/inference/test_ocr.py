@@ -10,7 +10,14 @@ import pytest
 
 from anpr_inference.bench import parse_labels
 from anpr_inference.imaging import decode_image
-from anpr_inference.ocr import CONSULT_FROM, FusedOCR, PlateOCR, decode_rows, fusion_weights
+from anpr_inference.ocr import (
+    CERTAIN_FROM,
+    CONSULT_FROM,
+    FusedOCR,
+    PlateOCR,
+    decode_rows,
+    fusion_weights,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -68,7 +75,8 @@ def test_fused_rows_are_the_weighted_mean_of_aligned_slots(
     shares: tuple[float, float],
 ) -> None:
     crops, texts = _crops(dataset_dir)
-    fused = FusedOCR([v1, v2], weights)
+    # Every crop read by both models (by default not those v1 is certain of, see below).
+    fused = FusedOCR([v1, v2], weights, certain_from=1.1)
     assert fused.name == "cct_xs_v1_global+cct_xs_v2_global"
     assert fused.weights == pytest.approx(shares)
     reads = fused.read_batch(crops)
@@ -90,10 +98,14 @@ def test_fused_rows_are_the_weighted_mean_of_aligned_slots(
 def test_other_models_read_only_what_the_first_may_have_read(
     v1: PlateOCR, v2: PlateOCR, dataset_dir: Path
 ) -> None:
-    """A crop the first model finds nothing in is its read alone: the second isn't run."""
+    """A crop the first model finds nothing in, or is certain of, is its read alone."""
     crops, texts = _crops(dataset_dir)
     blank = np.full((40, 120, 3), 128, np.uint8)
-    assert v1.read_batch([blank])[0].confidence < CONSULT_FROM
+    alone = v1.read_batch([blank, *crops])
+    assert alone[0].confidence < CONSULT_FROM
+    # The Brazilian plate v1 reads for certain, every slot at 0.99 or more; not the US one.
+    certain = [min(r.char_confidences) >= CERTAIN_FROM for r in alone[1:]]
+    assert certain == [True, False]
     read: list[int] = []
 
     class Counting(PlateOCR):
@@ -106,10 +118,12 @@ def test_other_models_read_only_what_the_first_may_have_read(
     second = object.__new__(Counting)
     second.name, second.alphabet, second.pad, second.slots = v2.name, v2.alphabet, v2.pad, 10
     second._size, second._gray = v2.input_format
-    fused = FusedOCR([v1, second]).read_batch([crops[0], blank, crops[1]])
-    assert read == [2]
-    assert [r.text for r in fused] == [texts[0], v1.read_batch([blank])[0].text, texts[1]]
-    assert fused[1].char_confidences == v1.read_batch([blank])[0].char_confidences
+    fused = FusedOCR([v1, second]).read_batch([blank, *crops])
+    assert read == [1]  # only the US plate
+    assert [r.text for r in fused] == [alone[0].text, *texts]
+    for mine, lead in zip(fused[:2], alone[:2], strict=True):
+        assert mine.char_confidences == lead.char_confidences
+    assert fused[2].char_confidences != alone[2].char_confidences
 
 
 def test_decode_drops_padding_anywhere() -> None:
