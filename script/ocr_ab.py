@@ -22,11 +22,11 @@ import time
 
 import numpy as np
 
-from anpr_inference.bench import load_dataset
 from anpr_inference.config import ServiceConfig
 from anpr_inference.engine import RecognitionEngine, create_engine
 from anpr_inference.imaging import decode_for_recognition
 from anpr_inference.ocr import FusedOCR
+from anpr_inference_tools.datasets import load_dataset
 
 
 def main() -> int:

@@ -65,10 +65,6 @@ from .const import (
     CONF_MIN_CONFIDENCE,
     CONF_REGION,
     CONF_REQUEST_TIMEOUT,
-    CONF_RETENTION_BLOCKED,
-    CONF_RETENTION_RESIDENT,
-    CONF_RETENTION_UNKNOWN,
-    CONF_RETENTION_VISITOR,
     CONF_SCAN_INTERVAL,
     CONF_TRIGGERS,
     DEFAULT_BURST_FRAMES,
@@ -79,10 +75,6 @@ from .const import (
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_PORT,
     DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_RETENTION_BLOCKED,
-    DEFAULT_RETENTION_RESIDENT,
-    DEFAULT_RETENTION_UNKNOWN,
-    DEFAULT_RETENTION_VISITOR,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
@@ -97,6 +89,7 @@ from .const import (
 from .entity import camera_name
 from .gate import GATE_ACTIONS
 from .registry import PlateRegistry, RegisteredPlate, RegistryError, async_get_registry
+from .settings import HISTORY_DEFAULTS as _HISTORY_DEFAULTS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -104,7 +97,7 @@ if TYPE_CHECKING:
 
     from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
-    from .coordinator import AnprConfigEntry
+    from .runtime import AnprConfigEntry
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off"))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL, autocomplete="off"))
@@ -389,13 +382,6 @@ def _camera_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-_HISTORY_DEFAULTS: dict[str, int] = {
-    CONF_HISTORY_SIZE: DEFAULT_HISTORY_SIZE,
-    CONF_RETENTION_RESIDENT: DEFAULT_RETENTION_RESIDENT,
-    CONF_RETENTION_VISITOR: DEFAULT_RETENTION_VISITOR,
-    CONF_RETENTION_UNKNOWN: DEFAULT_RETENTION_UNKNOWN,
-    CONF_RETENTION_BLOCKED: DEFAULT_RETENTION_BLOCKED,
-}
 _DAYS = NumberSelector(
     NumberSelectorConfig(
         min=1, max=MAX_RETENTION_DAYS, step=1, unit_of_measurement="d", mode=NumberSelectorMode.BOX

@@ -141,7 +141,7 @@ CONSULT_FROM: Final = 0.5
 
 Below it the first model finds no plate-like text in the crop (most proposals are other
 text: stickers, signs, a dealer's frame), and as it carries 0.7 of the fused rows, the fused
-read would stay unsure too: far from convincing (`EngineSettings.convincing`, 0.92) or a
+read would stay unsure too: far from convincing (`EngineSettings.convincing`, 0.9) or a
 second plate (0.95), where the engine acts on a read. Saves a third of the fused OCR's extra
 cost. Measured on both benchmark sets at 0.2 to 0.5: the same plates and false plates as
 consulting on every crop, and at 0.5 the other model reads a third fewer crops.

@@ -8,7 +8,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from anpr_inference.bench import parse_labels
 from anpr_inference.imaging import decode_image
 from anpr_inference.ocr import (
     CERTAIN_FROM,
@@ -18,6 +17,7 @@ from anpr_inference.ocr import (
     decode_rows,
     fusion_weights,
 )
+from anpr_inference_tools.datasets import parse_labels
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -14,8 +14,9 @@ from unittest.mock import PropertyMock, patch
 from homeassistant.const import CONF_API_KEY, CONF_URL
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 
-from custom_components.anpr import watcher as watcher_module
+from custom_components.anpr import scanner as scanner_module
 from custom_components.anpr.const import (
     CONF_BURST_FRAMES,
     CONF_BURST_INTERVAL,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator
 
     from homeassistant.core import HomeAssistant, ServiceCall
+    from syrupy.assertion import SnapshotAssertion
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared").resolve()
@@ -83,8 +85,8 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def no_retry_delays(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry at once: the backoff's length is policy, not something tests should wait for."""
-    monkeypatch.setattr(watcher_module, "RETRY_DELAYS", (0.0, 0.0))
-    monkeypatch.setattr(watcher_module, "MAX_RETRY_AFTER", 0.0)
+    monkeypatch.setattr(scanner_module, "RETRY_DELAYS", (0.0, 0.0))
+    monkeypatch.setattr(scanner_module, "MAX_RETRY_AFTER", 0.0)
 
 
 @pytest.fixture
@@ -169,3 +171,14 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         return_value=True,
     ):
         yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's extension, as core's `tests/conftest.py` sets it.
+
+    The harness declares the same fixture in its plugin, but syrupy's plugin registers after it
+    and wins; a conftest fixture comes before both. The extension writes registry entries and
+    states as dicts with random ids and timestamps as ANY, into `snapshots/`.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
