@@ -87,7 +87,7 @@ class PlateRead:
     alternatives: tuple[tuple[tuple[str, float], ...], ...] = field(default=(), repr=False)
     """Per character of `normalized`, that character first, then the OCR's likeliest other
     characters, each with the OCR's probability (from the fused rows when several OCR models
-    read); empty when the OCR gives no probabilities. See `engine.alternatives`."""
+    read); empty when the OCR gives no probabilities. See `reads.alternatives`."""
     at_edge: bool = False
     incomplete: bool = False
 

@@ -15,17 +15,13 @@ import pytest
 
 from anpr_inference.config import ServiceConfig
 from anpr_inference.detectors import ProposalSettings, TextPlateProposer
-from anpr_inference.engine import (
-    EngineSettings,
-    RecognitionEngine,
-    _shorter_than_formats,
-    alternatives,
-    create_engine,
-)
+from anpr_inference.engine import RecognitionEngine, create_engine
+from anpr_inference.engine_settings import EngineSettings
 from anpr_inference.formats import match_format, reading_rules
 from anpr_inference.imaging import decode_image
 from anpr_inference.models import embedded_model_dir
 from anpr_inference.ocr import BatchOCR, OcrRead, PlateOCR, TextLineOCR
+from anpr_inference.reads import alternatives, shorter_than_formats
 from anpr_inference_tools.datasets import parse_labels
 
 if TYPE_CHECKING:
@@ -443,4 +439,4 @@ def test_alternatives_need_probabilities_that_line_up() -> None:
 def test_reads_shorter_than_every_format_are_incomplete(
     text: str, region: str | None, short: bool
 ) -> None:
-    assert _shorter_than_formats(text, region) is short
+    assert shorter_than_formats(text, region) is short

@@ -5,13 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from anpr_inference.imaging import decode_image
-from anpr_inference.ocr import FusedOCR, PlateOCR, decode_rows
+from anpr_inference.ocr import (
+    CERTAIN_FROM,
+    CONSULT_FROM,
+    FusedOCR,
+    PlateOCR,
+    decode_rows,
+    fusion_weights,
+)
 from anpr_inference_tools.datasets import parse_labels
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
 # Labelled plates, read from their labelled boxes.
@@ -55,19 +64,29 @@ def test_each_model_reads_alone(v1: PlateOCR, v2: PlateOCR, dataset_dir: Path) -
             assert read.char_probs.shape == (len(read.text), 37)
 
 
-def test_fused_rows_are_the_mean_of_aligned_slots(
-    v1: PlateOCR, v2: PlateOCR, dataset_dir: Path
+@pytest.mark.parametrize(
+    ("weights", "shares"), [(None, (0.7, 0.3)), ((1.0, 1.0), (0.5, 0.5))], ids=["measured", "even"]
+)
+def test_fused_rows_are_the_weighted_mean_of_aligned_slots(
+    v1: PlateOCR,
+    v2: PlateOCR,
+    dataset_dir: Path,
+    weights: tuple[float, float] | None,
+    shares: tuple[float, float],
 ) -> None:
     crops, texts = _crops(dataset_dir)
-    fused = FusedOCR([v1, v2])
+    # Every crop read by both models (by default not those v1 is certain of, see below).
+    fused = FusedOCR([v1, v2], weights, certain_from=1.1)
     assert fused.name == "cct_xs_v1_global+cct_xs_v2_global"
+    assert fused.weights == pytest.approx(shares)
     reads = fused.read_batch(crops)
     assert [r.text for r in reads] == texts
     p1, p2 = v1.probabilities(crops), v2.probabilities(crops)
     # v1's missing tenth slot counts as certain padding.
     pad_row = np.zeros(37, np.float32)
     pad_row[v1.pad] = 1.0
-    expected = (np.concatenate([p1, np.broadcast_to(pad_row, (len(crops), 1, 37))], 1) + p2) / 2
+    padded = np.concatenate([p1, np.broadcast_to(pad_row, (len(crops), 1, 37))], 1)
+    expected = shares[0] * padded + shares[1] * p2
     for read, rows in zip(reads, expected, strict=True):
         want = decode_rows(rows.astype(np.float32), v1.alphabet, v1.pad)
         assert read.text == want.text
@@ -76,12 +95,55 @@ def test_fused_rows_are_the_mean_of_aligned_slots(
         np.testing.assert_allclose(read.char_probs.sum(axis=1), 1.0, atol=1e-4)
 
 
+def test_other_models_read_only_what_the_first_may_have_read(
+    v1: PlateOCR, v2: PlateOCR, dataset_dir: Path
+) -> None:
+    """A crop the first model finds nothing in, or is certain of, is its read alone."""
+    crops, texts = _crops(dataset_dir)
+    blank = np.full((40, 120, 3), 128, np.uint8)
+    alone = v1.read_batch([blank, *crops])
+    assert alone[0].confidence < CONSULT_FROM
+    # The Brazilian plate v1 reads for certain, every slot at 0.99 or more; not the US one.
+    certain = [min(r.char_confidences) >= CERTAIN_FROM for r in alone[1:]]
+    assert certain == [True, False]
+    read: list[int] = []
+
+    class Counting(PlateOCR):
+        def probabilities(
+            self, crops: Sequence[npt.NDArray[np.uint8]], batch: npt.NDArray[np.uint8] | None = None
+        ) -> npt.NDArray[np.float32]:
+            read.append(len(crops))
+            return v2.probabilities(crops, batch)
+
+    second = object.__new__(Counting)
+    second.name, second.alphabet, second.pad, second.slots = v2.name, v2.alphabet, v2.pad, 10
+    second._size, second._gray = v2.input_format
+    fused = FusedOCR([v1, second]).read_batch([blank, *crops])
+    assert read == [1]  # only the US plate
+    assert [r.text for r in fused] == [alone[0].text, *texts]
+    for mine, lead in zip(fused[:2], alone[:2], strict=True):
+        assert mine.char_confidences == lead.char_confidences
+    assert fused[2].char_confidences != alone[2].char_confidences
+
+
 def test_decode_drops_padding_anywhere() -> None:
     alphabet = "AB_"
     rows = np.array([[0.9, 0.05, 0.05], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]], np.float32)
     read = decode_rows(rows, alphabet, 2)
     assert read.text == "AB"
     assert read.char_confidences == pytest.approx((0.9, 0.7))
+
+
+def test_fusion_weights_are_measured_ones_or_even() -> None:
+    assert fusion_weights(["cct_xs_v2_global", "cct_xs_v1_global"]) == pytest.approx((0.3, 0.7))
+    # A model without a measured share: the pair is averaged evenly.
+    assert fusion_weights(["cct_xs_v1_global", "mine"]) == pytest.approx((0.5, 0.5))
+
+
+def test_fusion_weights_must_fit_the_models(v1: PlateOCR, v2: PlateOCR) -> None:
+    for weights in ((1.0,), (1.0, -0.5), (0.0, 0.0)):
+        with pytest.raises(ValueError, match="one non-negative share per model"):
+            FusedOCR([v1, v2], weights)
 
 
 def test_fusion_needs_one_alphabet(v1: PlateOCR) -> None:
