@@ -21,6 +21,7 @@ import sys
 import time
 from typing import Any
 import urllib.error
+import urllib.parse
 import urllib.request
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,7 +165,7 @@ class Hass:
         headers = {}
         data = None
         if body is not None and form:
-            data = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in body.items())
+            data = "&".join(f"{k}={urllib.parse.quote(str(v))}" for k, v in body.items())
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         elif body is not None:
             data = json.dumps(body)
