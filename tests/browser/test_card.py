@@ -240,6 +240,43 @@ def test_card_blocks_gives_passes_and_explains_refusals(
     expect(card.locator("td.plate")).to_have_count(4)
 
 
+def test_card_filters_visits_and_renews_broken_pictures(
+    hass: harness.Hass, page: Page, plates: tuple[str, ...]
+) -> None:
+    """The filters ask the server (anpr/visits/list); an expired picture address is renewed."""
+    page.goto(f"{hass.url}/lovelace/gate")
+    card = page.locator("anpr-card")
+    visits = card.locator("li.visit")
+    expect(visits).to_have_count(4)
+    card.get_by_label("Category").select_option("resident")
+    expect(visits).to_have_count(1)
+    expect(visits).to_contain_text(plates[0])
+    card.get_by_label("Camera").select_option(label="Driveway")
+    card.get_by_label("Category").select_option("unknown")
+    expect(visits).to_have_count(3)
+    card.get_by_label("Category").select_option("blocked")
+    expect(card.locator(".content")).to_contain_text("No visits match these filters")
+    card.get_by_label("Category").select_option("")
+    expect(visits).to_have_count(4)
+
+    # As after the signature's 24 hours: the picture fails, the card fetches the list again.
+    broken = card.evaluate(
+        """card => {
+            const visit = card._state.visits[0];
+            visit.snapshot = visit.snapshot.replace(/authSig=[^&]+/, "authSig=expired");
+            card._renderContent();
+            return visit.snapshot;
+        }"""
+    )
+    snapshot = visits.first.locator("img.snapshot")
+    expect(snapshot).not_to_have_attribute("src", broken)
+    width = snapshot.evaluate(
+        """img => img.complete ? img.naturalWidth
+            : new Promise((done) => { img.onload = () => done(img.naturalWidth); })"""
+    )
+    assert width > 0, "the renewed picture did not load"
+
+
 def test_card_editor_lists_entries_and_views(hass: harness.Hass, page: Page) -> None:
     """The editor the dashboard's card dialog shows: the entry, the views, the title."""
     page.goto(f"{hass.url}/lovelace/gate")
