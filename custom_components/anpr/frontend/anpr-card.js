@@ -6,19 +6,27 @@ import "./anpr-card-editor.js";
 import { escape, isoToLocal, openDialog } from "./dialogs.js";
 import { STRINGS, format } from "./strings.js";
 import { STYLES } from "./styles.js";
+import { filterParams, matchesFilters, refreshOnBrokenPicture, rememberCameras } from "./visit-list.js";
 import { renderPasses, renderPlateRows, renderPlates, renderVisits } from "./views.js";
 
 const VIEWS = ["visits", "plates", "passes"];
 const PAGE = 25;
+const MAX_PAGE = 200; // websocket.py's MAX_PAGE
+const emptyState = () => ({
+  visits: [], more: false, plates: [], search: "", filters: { camera: "", category: "" }, cameras: {},
+});
 const RENDERERS = { visits: renderVisits, plates: renderPlates, passes: renderPasses };
 
 class AnprCard extends HTMLElement {
   constructor() {
     super();
     this.attachShadow({ mode: "open" });
-    this._state = { visits: [], more: false, plates: [], search: "" };
+    this._state = emptyState();
     this.shadowRoot.addEventListener("click", (event) => this._onClick(event));
     this.shadowRoot.addEventListener("input", (event) => this._onInput(event));
+    this.shadowRoot.addEventListener("change", (event) => this._onFilter(event));
+    // Pictures are signed for a limited time: a broken one gets the list (and new addresses).
+    refreshOnBrokenPicture(this.shadowRoot, () => this._refreshVisits());
   }
 
   static getConfigElement() {
@@ -106,7 +114,7 @@ class AnprCard extends HTMLElement {
 
   _restart() {
     this._stop();
-    this._state = { visits: [], more: false, plates: [], search: "" };
+    this._state = emptyState();
     if (this._hass && this.isConnected) this._start();
   }
 
@@ -119,12 +127,24 @@ class AnprCard extends HTMLElement {
     return this._hass.callWS({ type, entry_id: this._entryId, ...data });
   }
 
-  async _loadVisits(before) {
-    const page = await this._ws("anpr/visits/list", before ? { limit: PAGE, before } : { limit: PAGE });
+  async _loadVisits(before, limit = PAGE) {
+    const query = { limit, ...filterParams(this._state.filters), ...(before ? { before } : {}) };
+    const page = await this._ws("anpr/visits/list", query);
+    rememberCameras(this._state.cameras, page.visits);
     this._state.visits = before ? [...this._state.visits, ...page.visits] : page.visits;
     this._state.more = page.more;
     this._loaded = true;
     this._renderContent();
+  }
+
+  /** Fetch the visits shown again (as many as are shown): their pictures' addresses renewed. */
+  async _refreshVisits() {
+    const shown = Math.min(MAX_PAGE, Math.max(PAGE, this._state.visits.length));
+    try {
+      await this._loadVisits(undefined, shown);
+    } catch (err) {
+      this._toast(this._describe(err));
+    }
   }
 
   async _loadPlates() {
@@ -133,11 +153,14 @@ class AnprCard extends HTMLElement {
   }
 
   _onVisit(visit) {
-    const visits = this._state.visits.filter((known) => known.id !== visit.id);
-    const index = this._state.visits.findIndex((known) => known.id === visit.id);
-    if (index >= 0) visits.splice(index, 0, visit);
-    else visits.unshift(visit);
-    this._state.visits = visits;
+    rememberCameras(this._state.cameras, [visit]); // the camera filter offers it
+    if (matchesFilters(visit, this._state.filters)) {
+      const visits = this._state.visits.filter((known) => known.id !== visit.id);
+      const index = this._state.visits.findIndex((known) => known.id === visit.id);
+      if (index >= 0) visits.splice(index, 0, visit);
+      else visits.unshift(visit);
+      this._state.visits = visits;
+    }
     this._renderContent();
     if (visit.matched_plate) this._loadPlates(); // its "last seen"
   }
@@ -208,6 +231,16 @@ class AnprCard extends HTMLElement {
     if (!event.target.matches("input.search")) return;
     this._state.search = event.target.value;
     this._renderContent();
+  }
+
+  async _onFilter(event) {
+    if (!event.target.matches("select.filter")) return;
+    this._state.filters[event.target.name] = event.target.value;
+    try {
+      await this._loadVisits();
+    } catch (err) {
+      this._toast(this._describe(err));
+    }
   }
 
   _onClick(event) {

@@ -7,6 +7,13 @@ export const STRINGS = {
   no_entry: "No ANPR entry is set up.",
   loading: "Loading…",
   no_visits: "No visits yet.",
+  no_matching_visits: "No visits match these filters.",
+  filters: {
+    camera: "Camera",
+    category: "Category",
+    all_cameras: "All cameras",
+    all_categories: "All categories",
+  },
   no_plates: "No plates registered.",
   no_passes: "No active or upcoming visitor passes.",
   more: "Older visits",

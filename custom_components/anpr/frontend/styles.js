@@ -32,6 +32,7 @@ export const STYLES = `
   button.more { margin-top: 8px; width: 100%; }
   .toolbar { display: flex; gap: 8px; margin-bottom: 8px; }
   .toolbar input { flex: 1; }
+  .filters label { display: flex; flex: 1; flex-direction: column; gap: 2px; font-size: 0.85em; }
   input, select, textarea { font: inherit; padding: 6px; border: 1px solid var(--divider-color); border-radius: 4px; background: var(--card-background-color, var(--ha-card-background)); color: var(--primary-text-color); box-sizing: border-box; }
   table { width: 100%; border-collapse: collapse; font-size: 13px; }
   td.pass { font-size: 12px; }

@@ -2,6 +2,7 @@
 // by replacing its content. Every value from the server goes through `escape`.
 import { escape } from "./dialogs.js";
 import { STRINGS, format } from "./strings.js";
+import { renderFilters } from "./visit-list.js";
 
 /** Format an ISO time for people, in the user's language. */
 export function when(iso, language, dateStyle = "medium") {
@@ -33,9 +34,13 @@ function visitActions(visit, ctx) {
   return `<div class="actions">${["add_resident", "give_pass", "block", "open_gate"].map(button).join("")}</div>`;
 }
 
-/** The Visits view: newest first, pictures, decision, one-tap actions for unknown cars. */
+/** The Visits view: filters, then newest first: pictures, decision, actions for unknown cars. */
 export function renderVisits(state, ctx) {
-  if (!state.visits.length) return `<p class="empty">${escape(STRINGS.no_visits)}</p>`;
+  const filters = renderFilters(state, ctx);
+  if (!state.visits.length) {
+    const filtered = state.filters.camera || state.filters.category;
+    return `${filters}<p class="empty">${escape(filtered ? STRINGS.no_matching_visits : STRINGS.no_visits)}</p>`;
+  }
   const rows = state.visits.map((visit) => {
     const gate = visit.gate_opened
       ? ` · <span class="gate">${escape(STRINGS.gate_opened)}${visit.forced ? ` (${escape(STRINGS.forced)})` : ""}</span>`
@@ -54,7 +59,7 @@ export function renderVisits(state, ctx) {
   const more = state.more
     ? `<button class="more" data-action="more">${escape(STRINGS.more)}</button>`
     : "";
-  return `<ul class="visits">${rows.join("")}</ul>${more}`;
+  return `${filters}<ul class="visits">${rows.join("")}</ul>${more}`;
 }
 
 function passSummary(plate, language) {
