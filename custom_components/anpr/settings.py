@@ -7,7 +7,7 @@ and an option added later cannot break entries saved before it existed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from .const import (
     CONF_RETENTION_UNKNOWN,
     CONF_RETENTION_VISITOR,
     CONF_SCAN_INTERVAL,
+    CONF_SOURCES,
     CONF_TRIGGERS,
     DEFAULT_BURST_FRAMES,
     DEFAULT_BURST_INTERVAL,
@@ -43,6 +44,7 @@ from .const import (
     DEFAULT_SCAN_INTERVAL,
     Category,
 )
+from .sources.settings import SourceSettings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -129,6 +131,8 @@ class EntrySettings:
     request_timeout: int = DEFAULT_REQUEST_TIMEOUT
     default_region: str | None = None
     history: HistorySettings = HistorySettings()
+    sources: Mapping[str, SourceSettings] = field(default_factory=dict)
+    """Plate sources other than watched cameras, keyed by source id (`sources/`)."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> EntrySettings:
@@ -142,4 +146,8 @@ class EntrySettings:
             request_timeout=int(options.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
             default_region=options.get(CONF_DEFAULT_REGION) or None,
             history=HistorySettings.from_options(options),
+            sources={
+                key: SourceSettings.from_options(key, source)
+                for key, source in options.get(CONF_SOURCES, {}).items()
+            },
         )
