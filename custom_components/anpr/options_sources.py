@@ -36,6 +36,7 @@ from .const import (
     CONF_HOLD_TIME,
     CONF_MIN_CONFIDENCE,
     CONF_OPEN_GATE,
+    CONF_PLATE_ATTRIBUTE,
     CONF_SOURCE,
     CONF_SOURCE_ENTITY,
     CONF_SOURCE_KIND,
@@ -71,7 +72,10 @@ _KEY_FIELD = {
 def _kind_fields(kind: SourceKind) -> dict[vol.Marker, Any]:
     """Return the fields of a kind beyond what identifies the source."""
     if kind is SourceKind.ENTITY:
-        return {vol.Optional(CONF_CONFIDENCE_ATTRIBUTE): _TEXT}
+        return {
+            vol.Optional(CONF_PLATE_ATTRIBUTE): _TEXT,
+            vol.Optional(CONF_CONFIDENCE_ATTRIBUTE): _TEXT,
+        }
     if kind is SourceKind.FRIGATE:
         return {
             vol.Optional(CONF_FRIGATE_URL): _URL,

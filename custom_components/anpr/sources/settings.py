@@ -23,6 +23,7 @@ from ..const import (
     CONF_HOLD_TIME,
     CONF_MIN_CONFIDENCE,
     CONF_OPEN_GATE,
+    CONF_PLATE_ATTRIBUTE,
     CONF_SOURCE_ENTITY,
     CONF_SOURCE_KIND,
     CONF_SOURCE_NAME,
@@ -76,6 +77,8 @@ class SourceSettings:
     kind: SourceKind
     entity_id: str | None = None
     """The entity whose state is a plate (entity sources)."""
+    plate_attribute: str | None = None
+    """The entity's attribute holding the plate; None: its state is the plate."""
     confidence_attribute: str | None = None
     """The entity's attribute holding the read's confidence, if it has one."""
     frigate_camera: str | None = None
@@ -106,6 +109,7 @@ class SourceSettings:
             source_id=source,
             kind=kind,
             entity_id=options.get(CONF_SOURCE_ENTITY) or None,
+            plate_attribute=options.get(CONF_PLATE_ATTRIBUTE) or None,
             confidence_attribute=options.get(CONF_CONFIDENCE_ATTRIBUTE) or None,
             frigate_camera=options.get(CONF_FRIGATE_CAMERA) or None,
             frigate_url=options.get(CONF_FRIGATE_URL) or None,
