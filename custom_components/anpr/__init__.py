@@ -21,18 +21,27 @@ from homeassistant.util import dt as dt_util
 from .api import AnprClient
 from .compat import async_get_device
 from .const import DOMAIN, HOUSEKEEPING_INTERVAL
-from .coordinator import AnprConfigEntry, AnprData, AnprHealthCoordinator
+from .coordinator import AnprHealthCoordinator
 from .entity import service_device_info, service_identifier
-from .gate import GateController
+from .gate import GateController, GateDeps
 from .history import async_get_history, async_remove_history
-from .issues import async_check_cameras, async_clear_issues, async_remove_outage
+from .issues import (
+    async_check_cameras,
+    async_clear_issues,
+    async_get_outage,
+    async_remove_outage,
+)
 from .registry import async_get_registry, async_remove_registry
+from .runtime import AnprConfigEntry, AnprData
 from .services import async_setup_services
 from .settings import EntrySettings
-from .watcher import CameraWatcher
+from .watcher import CameraWatcher, WatcherDeps
 
 if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Coroutine
     from datetime import datetime
+    from typing import Any
 
     from homeassistant.helpers.typing import ConfigType
 
@@ -70,13 +79,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         entry.data.get(CONF_API_KEY),
         request_timeout=settings.request_timeout,
     )
-    coordinator = AnprHealthCoordinator(hass, entry, client)
+    coordinator = AnprHealthCoordinator(hass, entry, client, async_get_outage(hass, entry))
     # Raises ConfigEntryNotReady when the service is unreachable (HA retries with backoff)
     # and ConfigEntryAuthFailed when the key is rejected (HA starts re-authentication).
     await coordinator.async_config_entry_first_refresh()
 
+    @callback
+    def _async_start_reauth() -> None:
+        entry.async_start_reauth(hass)
+
+    def _create_task(target: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return entry.async_create_background_task(hass, target, name=name)
+
+    watcher_deps = WatcherDeps(
+        entry_id=entry.entry_id,
+        client=client,
+        registry=registry,
+        health=coordinator,
+        start_reauth=_async_start_reauth,
+        create_task=_create_task,
+    )
+    gate_deps = GateDeps(
+        entry_id=entry.entry_id, registry=registry, history=history, health=coordinator
+    )
     watchers = {
-        entity_id: CameraWatcher(hass, entry, camera)
+        entity_id: CameraWatcher(hass, camera, watcher_deps)
         for entity_id, camera in settings.cameras.items()
     }
     entry.runtime_data = AnprData(
@@ -87,17 +114,25 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         history=history,
         watchers=watchers,
         gates={
-            entity_id: GateController(hass, entry, watcher)
+            entity_id: GateController(hass, watcher, gate_deps)
             for entity_id, watcher in watchers.items()
         },
     )
+    await _async_start(hass, entry)
+    return True
+
+
+async def _async_start(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
+    """Set up the devices and platforms, then start the watchers and the housekeeping."""
+    data = entry.runtime_data
+    registry, history, watchers = data.registry, data.history, data.watchers
     _async_update_devices(hass, entry)
 
     @callback
     def _async_coordinator_updated() -> None:
         _async_update_service(hass, entry)
 
-    entry.async_on_unload(coordinator.async_add_listener(_async_coordinator_updated))
+    entry.async_on_unload(data.coordinator.async_add_listener(_async_coordinator_updated))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
@@ -123,16 +158,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
 
     @callback
     def _async_started(hass: HomeAssistant) -> None:
-        async_check_cameras(hass, entry)
+        async_check_cameras(hass, entry, watchers)
 
     @callback
     def _async_clear_issues() -> None:
-        async_clear_issues(hass, entry)
+        async_clear_issues(hass, entry, watchers)
 
     entry.async_on_unload(async_at_started(hass, _async_started))
     entry.async_on_unload(_async_clear_issues)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool:

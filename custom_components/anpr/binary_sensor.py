@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import AnprConfigEntry
+    from .runtime import AnprConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -67,8 +67,9 @@ if TYPE_CHECKING:
     from homeassistant.core import Context, HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import AnprConfigEntry, AnprHealthCoordinator
+    from .coordinator import AnprHealthCoordinator
     from .registry import PlateRegistry, RegisteredPlate
+    from .runtime import AnprConfigEntry
 
 # The calendar only reads the registry; nothing is polled.
 PARALLEL_UPDATES = 0

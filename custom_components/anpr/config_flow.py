@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
-    from .coordinator import AnprConfigEntry
+    from .runtime import AnprConfigEntry
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off"))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL, autocomplete="off"))

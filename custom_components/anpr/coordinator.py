@@ -1,4 +1,4 @@
-"""Connectivity of the inference service and the entry's runtime data.
+"""Connectivity of the inference service.
 
 Recognition is pushed by the camera watchers (see `watcher.py`); this coordinator only polls
 `/v1/health` so Home Assistant knows whether the service is there. Every entity follows it:
@@ -9,10 +9,8 @@ raises a repair issue when the service stays unreachable and deletes it when it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -24,44 +22,27 @@ from .api import (
     Health,
 )
 from .const import DOMAIN, HEALTH_INTERVAL, LOGGER
-from .issues import async_get_outage
 
 if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .gate import GateController
-    from .history import VisitHistory
-    from .registry import PlateRegistry
-    from .settings import EntrySettings
-    from .watcher import CameraWatcher
-
-
-@dataclass(kw_only=True)
-class AnprData:
-    """Everything a loaded entry owns, kept in `entry.runtime_data`."""
-
-    client: AnprClient
-    coordinator: AnprHealthCoordinator
-    settings: EntrySettings
-    registry: PlateRegistry
-    """The entry's registered plates (shared with the options flow and the actions)."""
-    history: VisitHistory
-    watchers: dict[str, CameraWatcher]
-    """One watcher per watched camera, keyed by camera entity id."""
-    gates: dict[str, GateController]
-    """The gate control of each watched camera, keyed by camera entity id."""
-
-
-type AnprConfigEntry = ConfigEntry[AnprData]
+    from .issues import ServiceOutage
 
 
 class AnprHealthCoordinator(DataUpdateCoordinator[Health]):
     """Polls the service's health (and, when it needs one, whether our key still works)."""
 
-    config_entry: AnprConfigEntry
+    config_entry: ConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: AnprConfigEntry, client: AnprClient) -> None:
-        """Poll `client` every 30 seconds for `entry`."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: AnprClient,
+        outage: ServiceOutage,
+    ) -> None:
+        """Poll `client` every 30 seconds for `entry`; tell `outage` how each check went."""
         super().__init__(
             hass,
             LOGGER,
@@ -70,7 +51,7 @@ class AnprHealthCoordinator(DataUpdateCoordinator[Health]):
             update_interval=HEALTH_INTERVAL,
         )
         self.client = client
-        self.outage = async_get_outage(hass, entry)
+        self.outage = outage
 
     async def _async_update_data(self) -> Health:
         """Fetch the health document; a rejected key starts re-authentication.

@@ -18,8 +18,9 @@ from .const import REGISTERED_CATEGORIES
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .coordinator import AnprConfigEntry
-    from .watcher import CameraWatcher, Detection
+    from .detection import Detection
+    from .runtime import AnprConfigEntry
+    from .watcher import CameraWatcher
 
 TO_REDACT = {CONF_API_KEY, "plate", "owner", "matched_plate", "reason", "decision", "plates"}
 

@@ -18,11 +18,12 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .compat import via_device
 from .const import CONF_ADDON_SLUG, DOMAIN
-from .coordinator import AnprConfigEntry, AnprHealthCoordinator
+from .coordinator import AnprHealthCoordinator
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity import EntityDescription
 
+    from .runtime import AnprConfigEntry
     from .watcher import CameraWatcher
 
 

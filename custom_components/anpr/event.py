@@ -22,10 +22,15 @@ from .entity import AnprCameraEntity
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import AnprConfigEntry
-    from .watcher import Detection
+    from .detection import Detection
+    from .runtime import AnprConfigEntry
 
 PARALLEL_UPDATES = 0
+
+EVENT_KEYS = (ATTR_PLATE, ATTR_CONFIDENCE, ATTR_CAMERA, ATTR_ACCESS_GRANTED, ATTR_REASON)
+"""The attributes of every vehicle event."""
+OPTIONAL_EVENT_KEYS = (ATTR_OWNER, ATTR_MATCHED_PLATE)
+"""Attributes a vehicle event has only when they have a value."""
 
 VEHICLE = EventEntityDescription(
     key="vehicle",
@@ -65,17 +70,8 @@ class AnprVehicleEvent(AnprCameraEntity, EventEntity):
 
     @callback
     def _async_handle_visit(self, detection: Detection) -> None:
-        classification = detection.classification
-        attributes: dict[str, str | float | bool] = {
-            ATTR_PLATE: detection.plate,
-            ATTR_CONFIDENCE: detection.confidence,
-            ATTR_CAMERA: detection.camera,
-            ATTR_ACCESS_GRANTED: classification.access_granted,
-            ATTR_REASON: classification.reason,
-        }
-        if owner := classification.owner:
-            attributes[ATTR_OWNER] = owner
-        if matched_plate := classification.matched_plate:
-            attributes[ATTR_MATCHED_PLATE] = matched_plate
+        attributes = detection.as_dict(EVENT_KEYS) | detection.as_dict(
+            OPTIONAL_EVENT_KEYS, skip_empty=True
+        )
         self._trigger_event(detection.category.value, attributes)
         self.async_write_ha_state()

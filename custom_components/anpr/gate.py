@@ -7,7 +7,7 @@ open. The gate opens only if all of these hold:
 
 1. the inference service is available and the camera's last scan did not fail (no decision
    is made on stale or partial data: a burst that lost most of its frames, or was cut short
-   by the service going away, is a failed scan; see `watcher.py`);
+   by the service going away, is a failed scan; see `burst.py`);
 2. the camera has a latest visit (the newest scan that read plates), and when the caller says
    which plate it means, that visit includes it;
 3. the visit is recent: seen within the camera's presence hold time;
@@ -44,8 +44,11 @@ from .matching import normalize_plate
 if TYPE_CHECKING:
     from homeassistant.core import Context, HomeAssistant
 
-    from .coordinator import AnprConfigEntry
-    from .watcher import CameraWatcher, Detection
+    from .burst import ServiceHealth
+    from .detection import Detection
+    from .history import VisitHistory
+    from .registry import PlateRegistry
+    from .watcher import CameraWatcher
 
 GATE_ACTIONS: Final[dict[str, str]] = {
     "cover": "open_cover",
@@ -78,14 +81,30 @@ class GateOpening:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateDeps:
+    """What a gate controller is given by the entry that owns it."""
+
+    entry_id: str
+    registry: PlateRegistry
+    """Re-classifies the read at the moment the gate would open; counts pass entries."""
+    history: VisitHistory
+    """Marks the visit the gate was opened for."""
+    health: ServiceHealth
+    """The service's health coordinator: no opening while the service is down."""
+
+
 class GateController:
     """Opens the gate of one watched camera, after the checks in the module docstring."""
 
-    def __init__(self, hass: HomeAssistant, entry: AnprConfigEntry, watcher: CameraWatcher) -> None:
+    def __init__(self, hass: HomeAssistant, watcher: CameraWatcher, deps: GateDeps) -> None:
         """Control the gate configured for `watcher`'s camera."""
         self.hass = hass
-        self.entry = entry
         self.watcher = watcher
+        self.entry_id = deps.entry_id
+        self.registry = deps.registry
+        self.history = deps.history
+        self.health = deps.health
         self._opened: dict[int, datetime] = {}
         """When the gate opened, by visit id: a visit opens the gate once."""
         self._lock = asyncio.Lock()
@@ -111,9 +130,7 @@ class GateController:
         self._forget_old_openings(now)
         detection = self._select(plate, now)
         classification = (
-            classify(self.entry.runtime_data.registry, detection.plate, now)
-            if detection is not None
-            else None
+            classify(self.registry, detection.plate, now) if detection is not None else None
         )
         refusal = self._refusal(plate, detection, classification, now)
         if force:
@@ -128,6 +145,28 @@ class GateController:
             LOGGER.info("Not opening %s for %s: %s", gate, self.camera, refusal)
             raise refusal
 
+        await self._async_press(gate, context)
+        entries_left = self._async_record(detection, classification, now, force=force)
+        reason = _reason(refusal, classification, force=force)
+        opening = GateOpening(
+            camera=self.camera,
+            gate=gate,
+            plate=detection.plate if detection is not None else plate,
+            name=classification.owner if classification else None,
+            category=classification.category.value if classification else None,
+            reason=reason,
+            forced=force,
+            entry_id=self.entry_id,
+            matched_plate=classification.matched_plate if classification else None,
+            access_granted=bool(classification and classification.access_granted),
+            entries_left=entries_left,
+        )
+        LOGGER.info("Opened %s for %s at %s: %s", gate, opening.plate, self.camera, reason)
+        self.hass.bus.async_fire(EVENT_GATE_OPENED, opening.as_dict(), context=context)
+        return opening
+
+    async def _async_press(self, gate: str, context: Context | None) -> None:
+        """Call the action that opens `gate`; its failure is a translated error."""
         domain = gate.split(".", 1)[0]
         try:
             await self.hass.services.async_call(
@@ -144,6 +183,15 @@ class GateController:
                 translation_placeholders={"gate": gate, "error": str(err)},
             ) from err
 
+    def _async_record(
+        self,
+        detection: Detection | None,
+        classification: Classification | None,
+        now: datetime,
+        *,
+        force: bool,
+    ) -> int | None:
+        """Note the opening: use a visitor pass's entry, mark the visit; return entries left."""
         entries_left: int | None = None
         if (
             classification is not None
@@ -151,39 +199,12 @@ class GateController:
             and classification.category is Category.VISITOR
             and classification.matched_plate is not None
         ):
-            used = self.entry.runtime_data.registry.async_use_entry(
-                classification.matched_plate, now
-            )
+            used = self.registry.async_use_entry(classification.matched_plate, now)
             entries_left = used.entries_left if used is not None else None
         if detection is not None:
             self._opened[detection.visit_id] = now
-            self.entry.runtime_data.history.async_mark_gate_opened(
-                self.camera, detection.visit_id, now, forced=force
-            )
-
-        if refusal is not None:
-            reason = f"Opened by force; the checks said: {refusal}"
-        elif force:
-            reason = f"Opened by force. {classification.reason if classification else ''}".strip()
-        else:
-            assert classification is not None  # noqa: S101 - no refusal means a granted read
-            reason = classification.reason
-        opening = GateOpening(
-            camera=self.camera,
-            gate=gate,
-            plate=detection.plate if detection is not None else plate,
-            name=classification.owner if classification else None,
-            category=classification.category.value if classification else None,
-            reason=reason,
-            forced=force,
-            entry_id=self.entry.entry_id,
-            matched_plate=classification.matched_plate if classification else None,
-            access_granted=bool(classification and classification.access_granted),
-            entries_left=entries_left,
-        )
-        LOGGER.info("Opened %s for %s at %s: %s", gate, opening.plate, self.camera, reason)
-        self.hass.bus.async_fire(EVENT_GATE_OPENED, opening.as_dict(), context=context)
-        return opening
+            self.history.async_mark_gate_opened(self.camera, detection.visit_id, now, forced=force)
+        return entries_left
 
     def _gate(self) -> str:
         """Return the camera's gate entity, or refuse: none configured, gone, unavailable."""
@@ -230,7 +251,7 @@ class GateController:
                 ),
                 None,
             )
-        registry = self.entry.runtime_data.registry
+        registry = self.registry
         return next(
             (
                 detection
@@ -250,11 +271,18 @@ class GateController:
         """Return why the gate must stay shut, or None when it may open.
 
         Every refusal is expected and fully explained, hence a `ServiceValidationError`: Home
-        Assistant logs one line for it, not a traceback (see `watcher.ScanError`).
+        Assistant logs one line for it, not a traceback (see `scanner.ScanError`).
         """
+        if (refusal := self._scan_refusal(plate, detection)) is not None or detection is None:
+            return refusal
+        return self._visit_refusal(detection, classification, now)
+
+    def _scan_refusal(
+        self, plate: str | None, detection: Detection | None
+    ) -> ServiceValidationError | None:
+        """Return why the newest scan gives nothing to open for (checks 1 and 2), or None."""
         camera = self.camera
-        coordinator = self.entry.runtime_data.coordinator
-        if not coordinator.last_update_success:
+        if not self.health.last_update_success:
             return ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="gate_service_unavailable",
@@ -283,6 +311,14 @@ class GateController:
                     "latest": ", ".join(seen.plate for seen in recent),
                 },
             )
+        return None
+
+    def _visit_refusal(
+        self, detection: Detection, classification: Classification | None, now: datetime
+    ) -> ServiceValidationError | None:
+        """Return why the selected vehicle may not pass (checks 3 to 6), or None."""
+        camera = self.camera
+        recent = self.watcher.recent_detections
         age = (now - detection.time).total_seconds()
         if age > self.watcher.settings.hold_time:
             return ServiceValidationError(
@@ -324,3 +360,15 @@ class GateController:
                 },
             )
         return None
+
+
+def _reason(
+    refusal: ServiceValidationError | None, classification: Classification | None, *, force: bool
+) -> str:
+    """Return why the gate opened: the decision, or that it was forced and what checks said."""
+    if refusal is not None:
+        return f"Opened by force; the checks said: {refusal}"
+    if force:
+        return f"Opened by force. {classification.reason if classification else ''}".strip()
+    assert classification is not None  # noqa: S101 - no refusal means a granted read
+    return classification.reason

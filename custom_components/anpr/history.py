@@ -1,6 +1,6 @@
 """Visit history of one config entry: what came to which camera, and what was decided.
 
-Each new visit (the first sighting of a vehicle at a camera, see `watcher.py`) is one record:
+Each new visit (the first sighting of a vehicle at a camera, see `visits.py`) is one record:
 time, camera, plate, confidence, category, owner, matched registry plate, whether access was
 granted and why, and whether the gate was opened for it (and if a person forced it).
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
-    from .watcher import Detection
+    from .detection import Detection
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 30.0

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import AnprConfigEntry, AnprHealthCoordinator
+    from .coordinator import AnprHealthCoordinator
+    from .runtime import AnprConfigEntry
     from .watcher import CameraWatcher
 
 PARALLEL_UPDATES = 0

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -36,7 +36,7 @@ from yarl import URL
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
-    from .coordinator import AnprConfigEntry
+    from collections.abc import Iterable
 
 OUTAGE_ISSUE_AFTER: Final = timedelta(minutes=15)
 """How long every health check must have failed before the outage becomes a repair issue.
@@ -48,7 +48,7 @@ reboot, short enough that the household hears of it the same evening.
 DATA_OUTAGES: HassKey[dict[str, ServiceOutage]] = HassKey(f"{DOMAIN}_outages")
 
 
-def _issue_id(entry: AnprConfigEntry, camera: str) -> str:
+def _issue_id(entry: ConfigEntry, camera: str) -> str:
     return f"missing_camera_{entry.entry_id}_{camera}"
 
 
@@ -63,10 +63,10 @@ def _address(url: str) -> str:
 
 
 @callback
-def async_check_cameras(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
-    """Raise an issue for each watched camera that does not exist, clear the others."""
+def async_check_cameras(hass: HomeAssistant, entry: ConfigEntry, cameras: Iterable[str]) -> None:
+    """Raise an issue for each of the entry's `cameras` that does not exist, clear the others."""
     registry = er.async_get(hass)
-    for camera in entry.runtime_data.watchers:
+    for camera in cameras:
         if hass.states.get(camera) is None and registry.async_get(camera) is None:
             ir.async_create_issue(
                 hass,
@@ -82,17 +82,22 @@ def async_check_cameras(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
 
 
 @callback
-def async_clear_issues(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
-    """Remove the entry's camera issues (it is unloading; a reload checks again)."""
-    for camera in entry.runtime_data.watchers:
+def async_clear_issues(hass: HomeAssistant, entry: ConfigEntry, cameras: Iterable[str]) -> None:
+    """Remove the issues of the entry's `cameras` (it is unloading; a reload checks again)."""
+    for camera in cameras:
         ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, camera))
 
 
 class ServiceOutage:
     """How long one entry's service has been unreachable, and its repair issue."""
 
-    def __init__(self, hass: HomeAssistant, entry: AnprConfigEntry) -> None:
-        """Track the outages of `entry` (one tracker per entry, for the entry's lifetime)."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Track the outages of `entry` (one tracker per entry, for the entry's lifetime).
+
+        It needs the entry itself, not its runtime data: its title and URL for the issue, and
+        its state, since the outage outlives failed setups (no runtime data yet) but not an
+        unload.
+        """
         self.hass = hass
         self.entry = entry
         self.since: datetime | None = None
@@ -153,7 +158,7 @@ class ServiceOutage:
 
 
 @callback
-def async_get_outage(hass: HomeAssistant, entry: AnprConfigEntry) -> ServiceOutage:
+def async_get_outage(hass: HomeAssistant, entry: ConfigEntry) -> ServiceOutage:
     """Return the outage tracker of `entry`, created on first use."""
     outages = hass.data.setdefault(DATA_OUTAGES, {})
     if (outage := outages.get(entry.entry_id)) is None:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
 
-    from .coordinator import AnprConfigEntry
+    from .runtime import AnprConfigEntry
     from .watcher import CameraWatcher
 
 # Entities only read the watcher's state; nothing is polled.
@@ -55,18 +55,22 @@ class AnprSensorEntityDescription(SensorEntityDescription):
     attributes_fn: Callable[[CameraWatcher], Mapping[str, Any] | None] = lambda _: None
 
 
+LAST_PLATE_KEYS = (
+    ATTR_CONFIDENCE,
+    ATTR_TIME,
+    ATTR_CATEGORY,
+    ATTR_OWNER,
+    ATTR_MATCHED_PLATE,
+    ATTR_ACCESS_GRANTED,
+    ATTR_FRAMES,
+)
+"""The attributes of the last plate sensor."""
+
+
 def _last_plate_attributes(watcher: CameraWatcher) -> Mapping[str, Any] | None:
     if (detection := watcher.last_detection) is None:
         return None
-    return {
-        ATTR_CONFIDENCE: detection.confidence,
-        ATTR_TIME: detection.time.isoformat(),
-        ATTR_CATEGORY: detection.category.value,
-        ATTR_OWNER: detection.classification.owner,
-        ATTR_MATCHED_PLATE: detection.classification.matched_plate,
-        ATTR_ACCESS_GRANTED: detection.classification.access_granted,
-        ATTR_FRAMES: detection.frames,
-    }
+    return detection.as_dict(LAST_PLATE_KEYS)
 
 
 SENSORS: tuple[AnprSensorEntityDescription, ...] = (

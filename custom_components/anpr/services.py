@@ -71,10 +71,19 @@ if TYPE_CHECKING:
 
     from homeassistant.util.json import JsonValueType
 
-    from .coordinator import AnprConfigEntry
+    from .runtime import AnprConfigEntry
     from .watcher import CameraWatcher
 
 ATTR_VISITS = "visits"
+SCAN_PLATE_KEYS = (
+    ATTR_PLATE,
+    ATTR_CONFIDENCE,
+    ATTR_CATEGORY,
+    ATTR_OWNER,
+    ATTR_MATCHED_PLATE,
+    ATTR_FRAMES,
+)
+"""What the `anpr.scan` response says of each plate read."""
 
 type _Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
@@ -206,15 +215,7 @@ async def _async_scan(call: ServiceCall) -> ServiceResponse:
     if not call.return_response:
         return None
     plates: list[JsonValueType] = [
-        {
-            ATTR_PLATE: detection.plate,
-            ATTR_CONFIDENCE: detection.confidence,
-            ATTR_CATEGORY: detection.category.value,
-            ATTR_OWNER: detection.classification.owner,
-            ATTR_MATCHED_PLATE: detection.classification.matched_plate,
-            ATTR_FRAMES: detection.frames,
-        }
-        for detection in result.detections
+        detection.as_dict(SCAN_PLATE_KEYS) for detection in result.detections
     ]
     return {
         ATTR_CAMERA: camera,

@@ -15,7 +15,7 @@ from homeassistant.const import CONF_API_KEY, CONF_URL
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
-from custom_components.anpr import watcher as watcher_module
+from custom_components.anpr import scanner as scanner_module
 from custom_components.anpr.const import (
     CONF_BURST_FRAMES,
     CONF_BURST_INTERVAL,
@@ -83,8 +83,8 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def no_retry_delays(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry at once: the backoff's length is policy, not something tests should wait for."""
-    monkeypatch.setattr(watcher_module, "RETRY_DELAYS", (0.0, 0.0))
-    monkeypatch.setattr(watcher_module, "MAX_RETRY_AFTER", 0.0)
+    monkeypatch.setattr(scanner_module, "RETRY_DELAYS", (0.0, 0.0))
+    monkeypatch.setattr(scanner_module, "MAX_RETRY_AFTER", 0.0)
 
 
 @pytest.fixture

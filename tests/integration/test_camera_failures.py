@@ -13,9 +13,9 @@ from homeassistant.const import STATE_UNKNOWN
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.anpr import watcher as watcher_module
+from custom_components.anpr import burst as burst_module
 from custom_components.anpr.const import EVENT_PLATE_DETECTED
-from custom_components.anpr.watcher import ScanError
+from custom_components.anpr.scanner import ScanError
 
 from .conftest import CAMERA, MOTION, camera_options, photo
 
@@ -178,7 +178,7 @@ async def test_an_unexpected_error_fails_the_scan(
     def broken_vote(*_args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(watcher_module, "vote", broken_vote)
+    monkeypatch.setattr(burst_module, "vote", broken_vote)
     watcher = loaded_entry.runtime_data.watchers[CAMERA]
     hass.states.async_set(MOTION, "on")
     await hass.async_block_till_done(wait_background_tasks=True)

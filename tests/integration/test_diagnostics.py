@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.anpr.const import DOMAIN
-from custom_components.anpr.watcher import ScanError
+from custom_components.anpr.scanner import ScanError
 
 from .conftest import CAMERA, MOTION
 from .fakes import API_KEY

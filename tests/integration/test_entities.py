@@ -252,7 +252,7 @@ async def test_access_decision_reaches_every_output(hass: HomeAssistant) -> None
         matched_plate="AYO9034",
         reason="registered to Alice",
     )
-    with patch("custom_components.anpr.watcher.classify", return_value=decision):
+    with patch("custom_components.anpr.visits.classify", return_value=decision):
         await motion(hass)
 
     event = hass.states.get(EVENT)

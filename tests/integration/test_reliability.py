@@ -26,11 +26,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 from yarl import URL
 
-from custom_components.anpr import watcher as watcher_module
+from custom_components.anpr import scanner as scanner_module
 from custom_components.anpr.api import AnprConnectionError, AnprOverloadedError
+from custom_components.anpr.burst import quorum
 from custom_components.anpr.const import CONF_BURST_FRAMES, CONF_GATE, DOMAIN, EVENT_PLATE_DETECTED
 from custom_components.anpr.issues import DATA_OUTAGES, OUTAGE_ISSUE_AFTER
-from custom_components.anpr.watcher import CameraWatcher, ScanError, quorum, retry_delay
+from custom_components.anpr.scanner import ScanError, retry_delay
 
 from .conftest import CAMERA, GATE, MOTION, camera_options
 from .fakes import Answer, FakeAnprService, error_json, plate_json, recognition_json
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant, ServiceCall
     from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from custom_components.anpr.watcher import CameraWatcher
 
 LAST_PLATE = "sensor.driveway_last_plate"
 CONNECTIVITY = "binary_sensor.anpr_127_0_0_1_connectivity"
@@ -437,8 +440,8 @@ async def test_busy_service_ends_the_burst_but_is_no_outage(
 
 
 def test_retry_delays(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(watcher_module, "RETRY_DELAYS", (1.0, 3.0))
-    monkeypatch.setattr(watcher_module, "MAX_RETRY_AFTER", 10.0)
+    monkeypatch.setattr(scanner_module, "RETRY_DELAYS", (1.0, 3.0))
+    monkeypatch.setattr(scanner_module, "MAX_RETRY_AFTER", 10.0)
     down = AnprConnectionError("cannot reach")
     assert [retry_delay(attempt, down) for attempt in (0, 1)] == [1.0, 3.0]
     # A busy service's Retry-After is honoured when longer than the backoff, up to a limit.

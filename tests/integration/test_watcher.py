@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.anpr.const import CONF_BURST_FRAMES
-from custom_components.anpr.watcher import CameraWatcher, ScanError
+from custom_components.anpr.scanner import ScanError
 
 from .conftest import CAMERA, MOTION, camera_options
 from .fakes import Answer, FakeAnprService, error_json, plate_json, recognition_json
@@ -23,6 +23,8 @@ from .fakes import Answer, FakeAnprService, error_json, plate_json, recognition_
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+
+    from custom_components.anpr.watcher import CameraWatcher
 
 LAST_PLATE = "sensor.driveway_last_plate"
 ONE_FRAME = {CAMERA: camera_options(**{CONF_BURST_FRAMES: 1})}
