@@ -35,6 +35,8 @@ from .registry import async_get_registry, async_remove_registry
 from .runtime import AnprConfigEntry, AnprData
 from .services import async_setup_services
 from .settings import EntrySettings
+from .sources.report import async_setup_report_action
+from .sources.setup import async_build_sources, async_start_sources
 from .watcher import CameraWatcher, WatcherDeps
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, once for all entries."""
     async_setup_services(hass)
+    async_setup_report_action(hass)
     return True
 
 
@@ -106,6 +109,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         entity_id: CameraWatcher(hass, camera, watcher_deps)
         for entity_id, camera in settings.cameras.items()
     }
+    sources, source_gates = async_build_sources(
+        hass, entry.entry_id, settings.sources, registry, gate_deps
+    )
     entry.runtime_data = AnprData(
         client=client,
         coordinator=coordinator,
@@ -114,9 +120,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         history=history,
         watchers=watchers,
         gates={
-            entity_id: GateController(hass, watcher, gate_deps)
-            for entity_id, watcher in watchers.items()
+            **{
+                entity_id: GateController(hass, watcher, gate_deps)
+                for entity_id, watcher in watchers.items()
+            },
+            **source_gates,
         },
+        sources=sources,
     )
     await _async_start(hass, entry)
     return True
@@ -136,6 +146,15 @@ async def _async_start(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
+    entry.async_on_unload(
+        async_start_sources(
+            hass,
+            entry.entry_id,
+            data.sources,
+            history,
+            lambda target, name: entry.async_create_background_task(hass, target, name=name),
+        )
+    )
     for watcher in watchers.values():
         entry.async_on_unload(watcher.async_add_visit_listener(history.async_record))
         watcher.async_start()
@@ -195,8 +214,9 @@ def _async_update_devices(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
         config_entry_id=entry.entry_id,
         **service_device_info(entry, entry.runtime_data.coordinator.data.version),
     )
+    data = entry.runtime_data
     keep = {(DOMAIN, service_identifier(entry))} | {
-        watcher.device_identifier for watcher in entry.runtime_data.watchers.values()
+        watcher.device_identifier for watcher in data.all_sources()
     }
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & keep:

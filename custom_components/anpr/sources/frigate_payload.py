@@ -51,7 +51,7 @@ class FrigatePlate:
     """Frigate's tracked-object id, for its snapshot."""
 
 
-def parse_message(topic: str, payload: str | bytes, prefix: str) -> FrigatePlate:
+def parse_message(topic: str, payload: str | bytes | bytearray, prefix: str) -> FrigatePlate:
     """Return the plate in a message on `topic`, or raise `NotAPlate` with the reason."""
     suffix = topic.removeprefix(f"{prefix}/")
     if suffix == TRACKED_OBJECT_UPDATE:
@@ -61,7 +61,7 @@ def parse_message(topic: str, payload: str | bytes, prefix: str) -> FrigatePlate
     raise NotAPlate(f"topic {topic} is not one of Frigate's plate topics")
 
 
-def parse_tracked_object_update(payload: str | bytes) -> FrigatePlate:
+def parse_tracked_object_update(payload: str | bytes | bytearray) -> FrigatePlate:
     """Read a `tracked_object_update` message of `type: lpr`."""
     message = _object(_json(payload), "the message")
     if message.get("type") != "lpr":
@@ -74,7 +74,7 @@ def parse_tracked_object_update(payload: str | bytes) -> FrigatePlate:
     )
 
 
-def parse_event(payload: str | bytes) -> FrigatePlate:
+def parse_event(payload: str | bytes | bytearray) -> FrigatePlate:
     """Read the recognised plate of an `events` message's `after` object."""
     after = _object(_object(_json(payload), "the message").get("after"), "`after`")
     recognized = after.get("recognized_license_plate")
@@ -93,7 +93,7 @@ def parse_event(payload: str | bytes) -> FrigatePlate:
     )
 
 
-def _json(payload: str | bytes) -> object:
+def _json(payload: str | bytes | bytearray) -> object:
     try:
         return json.loads(payload)
     except (ValueError, TypeError) as err:  # UnicodeDecodeError is a ValueError
