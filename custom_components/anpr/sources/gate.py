@@ -13,12 +13,29 @@ from typing import TYPE_CHECKING
 from homeassistant.exceptions import ServiceValidationError
 
 from ..const import DOMAIN
+from ..matching import MatchReason
 
 if TYPE_CHECKING:
     from homeassistant.core import Context
 
+    from ..detection import Detection
     from ..gate import GateController, GateOpening
     from .runtime import SourceRuntime
+
+EXACT_READS = frozenset({MatchReason.EXACT, MatchReason.WILDCARD})
+"""How a text read may match to open: the very characters of an entry (or of a pattern)."""
+
+
+def text_read_may_open(detection: Detection | None) -> bool:
+    """Return whether a text read is exact enough to open: the one place that decides it.
+
+    A text read has no evidence per character, so a look-alike or near read never opens, even
+    where the classification (made for a camera's read) would let it in. Once the access
+    decision classifies text-only reads itself (exact only), this only agrees with it.
+    """
+    if detection is None or not detection.classification.access_granted:
+        return True  # nothing granted: the gate's own checks refuse, saying why
+    return detection.classification.match in EXACT_READS
 
 
 class SourceGate:
@@ -38,5 +55,15 @@ class SourceGate:
                 translation_domain=DOMAIN,
                 translation_key="source_may_not_open",
                 translation_placeholders={"source": self.source.entity_id},
+            )
+        if not force and not text_read_may_open(self.source.last_detection):
+            assert self.source.last_detection is not None  # noqa: S101 - see the function
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="text_read_not_exact",
+                translation_placeholders={
+                    "source": self.source.entity_id,
+                    "plate": self.source.last_detection.plate,
+                },
             )
         return await self.controller.async_open(plate=plate, force=force, context=context)
