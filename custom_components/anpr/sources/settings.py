@@ -99,7 +99,9 @@ class SourceSettings:
     @property
     def title(self) -> str:
         """The source's name as the user sees it (its device's name)."""
-        return self.name or self.frigate_camera or self.entity_id or self.source_id
+        if self.kind is SourceKind.FRIGATE:
+            return f"Frigate {self.frigate_camera}"
+        return self.name or self.entity_id or self.source_id
 
     @classmethod
     def from_options(cls, source: str, options: Mapping[str, Any]) -> SourceSettings:
