@@ -23,7 +23,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.util import slugify
 import voluptuous as vol
 from yarl import URL
 
@@ -60,6 +59,9 @@ _TEXT = TextSelector()
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _FRIGATE_CAMERA = re.compile(r"[A-Za-z0-9_-]+")
 """Frigate's camera names: letters, digits, `_` and `-` (its config validates the same)."""
+
+_NAME = re.compile(r"[^\W_]")
+"""An action source's name needs a letter or digit (its id is the name's slug)."""
 
 _KEY_FIELD = {
     SourceKind.ENTITY: CONF_SOURCE_ENTITY,
@@ -98,7 +100,7 @@ def _visit_fields(kind: SourceKind) -> dict[vol.Marker, Any]:
 def _errors(kind: SourceKind, user_input: Mapping[str, Any]) -> dict[str, str]:
     """Check what the schema cannot: names, the Frigate address and topic."""
     name = user_input.get(CONF_SOURCE_NAME)
-    if kind is SourceKind.ACTION and name is not None and not slugify(name):
+    if kind is SourceKind.ACTION and name is not None and not _NAME.search(name):
         return {CONF_SOURCE_NAME: "invalid_source_name"}
     if kind is not SourceKind.FRIGATE:
         return {}
