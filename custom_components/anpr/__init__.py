@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
     from homeassistant.helpers.typing import ConfigType
 
+    from .sources.gate import SourceGate
+
 __all__ = ["AnprConfigEntry", "AnprData"]
 
 PLATFORMS: list[Platform] = [
@@ -109,9 +111,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         entity_id: CameraWatcher(hass, camera, watcher_deps)
         for entity_id, camera in settings.cameras.items()
     }
-    sources, source_gates = async_build_sources(
-        hass, entry.entry_id, settings.sources, registry, gate_deps
-    )
+    gates: dict[str, GateController | SourceGate] = {
+        entity_id: GateController(hass, watcher, gate_deps)
+        for entity_id, watcher in watchers.items()
+    }
+    sources, source_gates = async_build_sources(hass, entry.entry_id, settings.sources, gate_deps)
     entry.runtime_data = AnprData(
         client=client,
         coordinator=coordinator,
@@ -119,13 +123,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         registry=registry,
         history=history,
         watchers=watchers,
-        gates={
-            **{
-                entity_id: GateController(hass, watcher, gate_deps)
-                for entity_id, watcher in watchers.items()
-            },
-            **source_gates,
-        },
+        gates={**gates, **source_gates},
         sources=sources,
     )
     await _async_start(hass, entry)

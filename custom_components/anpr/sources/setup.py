@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Mapping
 
     from ..history import VisitHistory
-    from ..registry import PlateRegistry
     from .settings import SourceSettings
 
 
@@ -34,12 +33,12 @@ def async_build_sources(
     hass: HomeAssistant,
     entry_id: str,
     settings: Mapping[str, SourceSettings],
-    registry: PlateRegistry,
     gate_deps: GateDeps,
 ) -> tuple[dict[str, SourceRuntime], dict[str, SourceGate]]:
     """Return the runtime and the gate of each configured source, by source id."""
     sources = {
-        key: SourceRuntime(hass, entry_id, source, registry) for key, source in settings.items()
+        key: SourceRuntime(hass, entry_id, source, gate_deps.registry)
+        for key, source in settings.items()
     }
     gates = {
         key: SourceGate(source, GateController(hass, source, gate_deps))
