@@ -112,6 +112,11 @@ class AnprCameraEntity(AnprEntity):
             **via_device(coordinator.hass, (DOMAIN, service_identifier(entry)), entry.entry_id),
         )
 
+    @property
+    def available(self) -> bool:
+        """Follow the inference service, which a plate source does not need (text reads)."""
+        return isinstance(self.watcher, SourceRuntime) or super().available
+
     async def async_added_to_hass(self) -> None:
         """Follow the watcher as well as the coordinator."""
         await super().async_added_to_hass()

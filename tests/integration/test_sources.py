@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant, ServiceCall
 
+    from .fakes import FakeAnprService
+
 SENSOR = "sensor.gate_reader_plate"
 TRUSTED = "action:gate_camera"
 UNTRUSTED = "action:street_camera"
@@ -310,3 +312,23 @@ async def test_report_plate_picture(
     client_state = hass.states.get(image)
     assert client_state is not None
     assert client_state.state != "unknown"
+
+
+async def test_sources_work_while_the_inference_service_is_down(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    anpr_service: FakeAnprService,
+    gate_calls: list[ServiceCall],
+) -> None:
+    """Text reads need no inference service: its outage leaves the source's entities and gate."""
+    await add_plate(hass, "AYO9034", "Bob")
+    await anpr_service.stop()
+    coordinator = loaded_entry.runtime_data.coordinator
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    await report(hass, "Gate camera", "AYO9034")
+    vehicle = hass.states.get(entity_of(hass, loaded_entry, TRUSTED, "vehicle"))
+    assert vehicle is not None
+    assert vehicle.attributes["event_type"] == "resident"
+    await open_gate(hass, TRUSTED)
+    assert len(gate_calls) == 1

@@ -7,6 +7,7 @@ nothing for an action source (`anpr.report_plate` reaches its runtime directly).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -28,6 +29,18 @@ if TYPE_CHECKING:
     from .settings import SourceSettings
 
 
+class NoServiceNeeded:
+    """The health a source's gate checks: always fine, a text source needs no service."""
+
+    last_update_success = True
+
+    def async_set_update_error(self, err: Exception) -> None:
+        """Nothing to mark: sources never call the service."""
+
+    async def async_request_refresh(self) -> None:
+        """Nothing to check."""
+
+
 @callback
 def async_build_sources(
     hass: HomeAssistant,
@@ -40,8 +53,10 @@ def async_build_sources(
         key: SourceRuntime(hass, entry_id, source, gate_deps.registry)
         for key, source in settings.items()
     }
+    # Text reads need no inference service: its outage does not shut a source's gate.
+    deps = replace(gate_deps, health=NoServiceNeeded())
     gates = {
-        key: SourceGate(source, GateController(hass, source, gate_deps))
+        key: SourceGate(source, GateController(hass, source, deps))
         for key, source in sources.items()
     }
     return sources, gates
