@@ -25,6 +25,7 @@ from custom_components.anpr.const import (
     DOMAIN,
     EVENT_PLATE_DETECTED,
 )
+from custom_components.anpr.diagnostics import async_get_config_entry_diagnostics
 from custom_components.anpr.sources.reads import clean_confidence, clean_plate
 
 from .conftest import CAMERA, GATE, camera_options
@@ -332,3 +333,14 @@ async def test_sources_work_while_the_inference_service_is_down(
     assert vehicle.attributes["event_type"] == "resident"
     await open_gate(hass, TRUSTED)
     assert len(gate_calls) == 1
+
+
+async def test_diagnostics_show_sources_without_plates(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    await report(hass, "Gate camera", "AYO9034")
+    result = await async_get_config_entry_diagnostics(hass, loaded_entry)
+    source = result["sources"][TRUSTED]
+    assert source["settings"]["kind"] == "action"
+    assert source["last_detection"]["plate"] == "**REDACTED**"
+    assert "AYO9034" not in str(result)
