@@ -164,7 +164,7 @@ def write_config(config: Path, url: str) -> Path:
     return config
 
 
-def entry(  # noqa: PLR0917  # one stored entry's fields, in the order they are listed
+def entry(  # noqa: PLR0913, PLR0917  # one stored entry's fields, in the order they are listed
     entry_id: str,
     domain: str,
     title: str,

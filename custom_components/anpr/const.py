@@ -7,11 +7,13 @@ from enum import StrEnum
 import logging
 from typing import Final
 
+from . import contract
+
 DOMAIN: Final = "anpr"
 LOGGER = logging.getLogger(__package__)
 
-DEFAULT_PORT: Final = 8756
-ADDON_SERVICE: Final = "anpr"
+DEFAULT_PORT: Final = contract.DEFAULT_PORT
+ADDON_SERVICE: Final = contract.DISCOVERY_SERVICE
 """Name under which the add-on announces itself to Supervisor discovery."""
 
 HEALTH_INTERVAL: Final = timedelta(seconds=30)

@@ -25,7 +25,8 @@ from .sources.settings import SourceKind
 if TYPE_CHECKING:
     from homeassistant.helpers.entity import EntityDescription
 
-    from .runtime import AnprConfigEntry, PlateSourceView
+    from .runtime import AnprConfigEntry
+    from .source_view import PlateSourceView
 
 
 def service_device_info(entry: AnprConfigEntry, sw_version: str | None) -> DeviceInfo:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .detection import Detection
     from .history import VisitHistory
     from .registry import PlateRegistry
-    from .runtime import PlateSourceView
+    from .source_view import PlateSourceView
 
 GATE_ACTIONS: Final[dict[str, str]] = {
     "cover": "open_cover",

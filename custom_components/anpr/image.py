@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .coordinator import AnprHealthCoordinator
-    from .runtime import AnprConfigEntry, PlateSourceView
+    from .runtime import AnprConfigEntry
+    from .source_view import PlateSourceView
 
 PARALLEL_UPDATES = 0
 

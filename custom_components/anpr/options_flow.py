@@ -38,7 +38,6 @@ from .entity import camera_name
 from .flow_common import (
     CAMERA_SETTINGS,
     DAYS,
-    HISTORY_DEFAULTS,
     REGION,
     camera_errors,
     camera_options,
@@ -46,6 +45,7 @@ from .flow_common import (
 )
 from .options_plates import PlateSteps
 from .options_sources import SourceSteps
+from .settings import HISTORY_DEFAULTS
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigFlowResult

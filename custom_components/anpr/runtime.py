@@ -19,12 +19,10 @@ if TYPE_CHECKING:
     from .history import VisitHistory
     from .registry import PlateRegistry
     from .settings import EntrySettings
+    from .source_view import PlateSourceView
     from .sources.gate import SourceGate
     from .sources.runtime import SourceRuntime
     from .watcher import CameraWatcher
-
-    type PlateSourceView = CameraWatcher | SourceRuntime
-    """Whatever reports plates for a device's entities: a watched camera or another source."""
 
 
 @dataclass(kw_only=True)

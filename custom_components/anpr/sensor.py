@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
 
-    from .runtime import AnprConfigEntry, PlateSourceView
+    from .runtime import AnprConfigEntry
+    from .source_view import PlateSourceView
 
 # Entities only read the watcher's state; nothing is polled.
 PARALLEL_UPDATES = 0

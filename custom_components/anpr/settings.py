@@ -1,15 +1,18 @@
 """Typed views of the config entry's options.
 
 The options flow stores plain JSON (`options["cameras"]` keyed by camera entity id); the rest of
-the integration reads it only through these frozen dataclasses, so defaults live in one place
-and an option added later cannot break entries saved before it existed.
+the integration reads it only through these frozen dataclasses, so an option added later cannot
+break entries saved before it existed. Each default is a `DEFAULT_*` constant of `const.py`,
+named once here as a field's default: `from_options` falls back to the field defaults, and the
+options flow shows the same constants (`HISTORY_DEFAULTS` for the history fields).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
 
 from .const import (
     CONF_BURST_FRAMES,
@@ -76,18 +79,31 @@ class CameraSettings:
     @classmethod
     def from_options(cls, entity_id: str, options: Mapping[str, Any]) -> CameraSettings:
         """Build from one camera's stored options, defaulting what is missing."""
+        defaults = cls(entity_id)
         return cls(
             entity_id=entity_id,
-            triggers=tuple(options.get(CONF_TRIGGERS, ())),
-            scan_interval=int(options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)),
-            burst_frames=int(options.get(CONF_BURST_FRAMES, DEFAULT_BURST_FRAMES)),
-            burst_interval=float(options.get(CONF_BURST_INTERVAL, DEFAULT_BURST_INTERVAL)),
+            triggers=tuple(options.get(CONF_TRIGGERS, defaults.triggers)),
+            scan_interval=int(options.get(CONF_SCAN_INTERVAL, defaults.scan_interval)),
+            burst_frames=int(options.get(CONF_BURST_FRAMES, defaults.burst_frames)),
+            burst_interval=float(options.get(CONF_BURST_INTERVAL, defaults.burst_interval)),
             region=options.get(CONF_REGION) or None,
-            min_confidence=float(options.get(CONF_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE)),
-            hold_time=int(options.get(CONF_HOLD_TIME, DEFAULT_HOLD_TIME)),
-            cooldown=int(options.get(CONF_COOLDOWN, DEFAULT_COOLDOWN)),
+            min_confidence=float(options.get(CONF_MIN_CONFIDENCE, defaults.min_confidence)),
+            hold_time=int(options.get(CONF_HOLD_TIME, defaults.hold_time)),
+            cooldown=int(options.get(CONF_COOLDOWN, defaults.cooldown)),
             gate=options.get(CONF_GATE) or None,
         )
+
+
+HISTORY_OPTIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        CONF_HISTORY_SIZE: "size",
+        CONF_RETENTION_RESIDENT: "resident_days",
+        CONF_RETENTION_VISITOR: "visitor_days",
+        CONF_RETENTION_UNKNOWN: "unknown_days",
+        CONF_RETENTION_BLOCKED: "blocked_days",
+    }
+)
+"""Each history option of `entry.options` and the `HistorySettings` field it sets."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +121,7 @@ class HistorySettings:
     def from_options(cls, options: Mapping[str, Any]) -> HistorySettings:
         """Build from `entry.options`, defaulting what is missing."""
         return cls(
-            size=int(options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)),
-            resident_days=int(options.get(CONF_RETENTION_RESIDENT, DEFAULT_RETENTION_RESIDENT)),
-            visitor_days=int(options.get(CONF_RETENTION_VISITOR, DEFAULT_RETENTION_VISITOR)),
-            unknown_days=int(options.get(CONF_RETENTION_UNKNOWN, DEFAULT_RETENTION_UNKNOWN)),
-            blocked_days=int(options.get(CONF_RETENTION_BLOCKED, DEFAULT_RETENTION_BLOCKED)),
+            **{field: int(options[key]) for key, field in HISTORY_OPTIONS.items() if key in options}
         )
 
     def retention(self, category: Category) -> timedelta:
@@ -138,12 +150,13 @@ class EntrySettings:
     def from_options(cls, options: Mapping[str, Any]) -> EntrySettings:
         """Build from `entry.options`."""
         cameras: Mapping[str, Mapping[str, Any]] = options.get(CONF_CAMERAS, {})
+        defaults = cls(cameras={})
         return cls(
             cameras={
                 entity_id: CameraSettings.from_options(entity_id, camera)
                 for entity_id, camera in cameras.items()
             },
-            request_timeout=int(options.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
+            request_timeout=int(options.get(CONF_REQUEST_TIMEOUT, defaults.request_timeout)),
             default_region=options.get(CONF_DEFAULT_REGION) or None,
             history=HistorySettings.from_options(options),
             sources={
@@ -151,3 +164,9 @@ class EntrySettings:
                 for key, source in options.get(CONF_SOURCES, {}).items()
             },
         )
+
+
+HISTORY_DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
+    {key: getattr(HistorySettings(), field) for key, field in HISTORY_OPTIONS.items()}
+)
+"""Each history option's default, as the options form offers it."""

@@ -1,4 +1,7 @@
-"""The `anpr-inference` command: serve the HTTP API, recognise files, benchmark.
+"""The `anpr-inference` command: serve the HTTP API, recognise files, fetch models.
+
+`bench` and `load` come from the separate `anpr-inference-tools` distribution where it is
+installed (the development environment); the add-on image does not carry them.
 
 Settings come, lowest priority first, from the defaults, an add-on options file
 (`--options /data/options.json`), `ANPR_<SETTING>` environment variables and the flags.
@@ -7,13 +10,15 @@ Settings come, lowest priority first, from the defaults, an add-on options file
 from __future__ import annotations
 
 import argparse
+import functools
+from importlib.metadata import EntryPoint, entry_points
 import json
 import logging
 import math
 import os
 from pathlib import Path
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from . import __version__
 from .config import FIELD_NAMES, ConfigError, ServiceConfig
@@ -22,6 +27,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 _LOGGER = logging.getLogger(__name__)
+
+TOOLS_DISTRIBUTION: Final = "anpr-inference-tools"
+TOOLS_GROUP: Final = "anpr_inference.commands"
+"""Entry-point group of the commands that development tools add to `anpr-inference`."""
+TOOL_COMMANDS: Final = ("bench", "load")
+"""The tools' commands, offered (or explained) even where the tools are not installed."""
 
 # Flags shared by every subcommand that loads models: (flag, setting, help).
 _MODEL_FLAGS: tuple[tuple[str, str, str], ...] = (
@@ -210,6 +221,18 @@ def _fetch_models(args: argparse.Namespace, config: ServiceConfig) -> int:
     return 0
 
 
+def _fuse_detector(_args: argparse.Namespace, _config: ServiceConfig) -> int:
+    from .fusion import FusionError, store_fused  # noqa: PLC0415
+    from .models import EMBEDDED_DETECTOR_FILE, embedded_model_dir  # noqa: PLC0415
+
+    try:
+        print(store_fused(embedded_model_dir() / EMBEDDED_DETECTOR_FILE))
+    except (FusionError, OSError) as err:
+        print(f"error: cannot store the fused detector: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Build the command line, with one subparser per command."""
     parser = argparse.ArgumentParser(
@@ -253,11 +276,64 @@ def make_parser() -> argparse.ArgumentParser:
     )
     fetch.set_defaults(func=_fetch_models)
 
-    from . import bench, load  # noqa: PLC0415
+    fuse = sub.add_parser(
+        "fuse-detector",
+        help="rewrite the embedded text detector once, beside it (e.g. when building an image)",
+        description=(
+            "Store the embedded PP-OCRv4 detector's exact graph rewrite beside the model, so "
+            "the service loads it instead of rewriting the detector at every start."
+        ),
+    )
+    fuse.set_defaults(func=_fuse_detector)
 
-    _add_model_flags(bench.add_parser(sub))
-    _add_model_flags(load.add_parser(sub))
+    _add_tool_commands(sub)
     return parser
+
+
+def _tool_entry_points() -> dict[str, EntryPoint]:
+    """Return the commands that installed development tools register, by name."""
+    return {point.name: point for point in entry_points(group=TOOLS_GROUP)}
+
+
+def _add_tool_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Offer the development tools' commands where they are installed, else say how to.
+
+    They live in the `anpr-inference-tools` distribution, which the add-on image does not
+    install; each registers a function that adds its subparser (see its pyproject.toml).
+    """
+    found = _tool_entry_points()
+    for name in [*TOOL_COMMANDS, *sorted(set(found) - set(TOOL_COMMANDS))]:
+        problem = "which is not installed here"
+        if name in found:
+            try:
+                add_parser: Callable[..., argparse.ArgumentParser] = found[name].load()
+            except ImportError as err:
+                problem = f"which cannot be loaded ({err})"
+            else:
+                _add_model_flags(add_parser(sub))
+                continue
+        # Takes any arguments (no character starts an option), so that it always answers
+        # with how to install the tools rather than with a usage error.
+        stub = sub.add_parser(
+            name,
+            help=f"(not installed: needs {TOOLS_DISTRIBUTION})",
+            add_help=False,
+            prefix_chars="\0",
+        )
+        stub.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
+        stub.set_defaults(func=functools.partial(_tool_missing, name, problem))
+
+
+def _tool_missing(
+    name: str, problem: str, _args: argparse.Namespace, _config: ServiceConfig
+) -> int:
+    print(
+        f"error: '{name}' is a development tool of {TOOLS_DISTRIBUTION}, {problem}; "
+        "install it with 'pip install ./inference_tools' from the anpr repository "
+        "(script/setup does)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from .formats import REGIONS
+from .contract import DEFAULT_PORT, REGIONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-DEFAULT_PORT = 8756
 DEFAULT_HUB_DETECTOR = "yolo-v9-t-384-license-plate-end2end"
 DEFAULT_HUB_OCR = "cct-xs-v1-global-model+cct-xs-v2-global-model"
 """The OCR model(s) of the measured pipeline; names joined by `+` are fused."""

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from open_image_models.detection.core.base import BoundingBox, DetectionResult
 
-from .fusion import fused_or_original
+from .fusion import cached_or_fused
 from .results import Box
 from .sessions import create_session, session_options
 
@@ -187,9 +187,9 @@ class TextPlateProposer(BaseDetector):  # type: ignore[misc]
         from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess  # noqa: PLC0415
 
         self.settings = settings or ProposalSettings()
-        # The same graph with its affines and hard-swishes fused (~20% faster); the original
-        # file, with a warning, if that fails.
-        self._session = create_session(fused_or_original(model_path), threads=threads)
+        # The same graph with its affines and hard-swishes fused (a third less time), fused once
+        # and stored beside the model; the original file, with a warning, if that fails.
+        self._session = create_session(cached_or_fused(model_path), threads=threads)
         self._input = self._session.get_inputs()[0].name
         self._post = DBPostProcess(
             thresh=self.settings.pixel_threshold,

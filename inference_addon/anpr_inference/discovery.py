@@ -20,9 +20,10 @@ from typing import Any
 
 import aiohttp
 
+from .contract import DISCOVERY_SERVICE
+
 _LOGGER = logging.getLogger(__name__)
 
-DISCOVERY_SERVICE = "anpr"
 SUPERVISOR_URL = "http://supervisor"
 _TIMEOUT = aiohttp.ClientTimeout(total=10)
 

@@ -23,10 +23,13 @@ import unicodedata
 import numpy as np
 import numpy.typing as npt
 
+from . import contract
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-REGIONS: Final[tuple[str, ...]] = ("br", "eu", "in", "nz", "uk", "us")
+REGIONS: Final = contract.REGIONS
+"""The regions of the API contract, each with its formats below."""
 
 LETTERS: Final = frozenset(string.ascii_uppercase)
 DIGITS: Final = frozenset(string.digits)

@@ -25,18 +25,14 @@ import cv2
 import numpy as np
 from PIL import Image as PILImage, ImageOps, UnidentifiedImageError
 
+from .contract import sniff_image_type
+
 if TYPE_CHECKING:
     from .engine import Image
     from .results import RecognitionResult
 
-MEDIA_TYPES: Final[dict[str, str]] = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WEBP",
-}
-"""Media types the API accepts, mapped to Pillow's format names."""
-
-_ACCEPTED_FORMATS: Final = tuple(MEDIA_TYPES.values())
+_ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP")
+"""Pillow's names of the formats of `contract.MEDIA_TYPES`, the only ones decoded."""
 _STRIP_BYTES: Final = 4 * 1024 * 1024
 DETAIL_PIXELS: Final = 2 * 1600 * 896
 """A JPEG is reduced only while it keeps at least this many pixels: twice the detector's
@@ -62,19 +58,11 @@ class UnsupportedImageTypeError(ImageError):
     """The data is an image, but not JPEG, PNG or WebP (HTTP 415)."""
 
 
-def sniff_type(data: bytes) -> str | None:
-    """Return the media type of a JPEG, PNG or WebP from its magic bytes, else None.
+sniff_type: Final = sniff_image_type
+"""The media type of a JPEG, PNG or WebP from its magic bytes, else None (`contract`).
 
-    Used for uploads that do not say what they are (`application/octet-stream`, multipart
-    parts without a type): the magic bytes are the only trustworthy statement about them.
-    """
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+Used for uploads that do not say what they are (`application/octet-stream`, multipart
+parts without a type): the magic bytes are the only trustworthy statement about them."""
 
 
 @dataclass(frozen=True, slots=True)

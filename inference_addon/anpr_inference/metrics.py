@@ -80,6 +80,19 @@ class Metrics:
             "Images recognised successfully.",
             registry=self.registry,
         )
+        self._add_load_gauges(in_flight, queued, degraded)
+        self._add_info_gauges(models, version)
+        # Pre-create the label sets dashboards plot, so they exist (at 0) from the start.
+        for stage in STAGES:
+            self.stage_seconds.labels(stage=stage)
+
+    def _add_load_gauges(
+        self,
+        in_flight: Callable[[], float],
+        queued: Callable[[], float],
+        degraded: Callable[[], float],
+    ) -> None:
+        """Add the gauges of the admission counter, read from it at scrape time."""
         in_flight_gauge = Gauge(
             "anpr_requests_in_flight",
             "Recognition requests admitted and not yet answered (running + queued).",
@@ -99,6 +112,9 @@ class Metrics:
             registry=self.registry,
         )
         degraded_gauge.set_function(degraded)
+
+    def _add_info_gauges(self, models: Mapping[str, ModelInfo], version: str) -> None:
+        """Add the constant gauges whose labels name the models and the version."""
         model_info = Gauge(
             "anpr_model_info",
             "The models in use (always 1); labels name them.",
@@ -114,9 +130,6 @@ class Metrics:
             registry=self.registry,
         )
         build_info.labels(version=version).set(1)
-        # Pre-create the label sets dashboards plot, so they exist (at 0) from the start.
-        for stage in STAGES:
-            self.stage_seconds.labels(stage=stage)
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request."""

@@ -1,13 +1,19 @@
 """Plain data types shared by the engine, the HTTP layer, the CLI and the benchmark.
 
-They carry no behaviour beyond JSON conversion so that every consumer agrees on one shape:
-the HTTP API documents exactly what `RecognitionResult.as_dict` returns.
+They carry the engine's view (crops as bytes, unrounded numbers, box arithmetic); the HTTP
+answer is built from them as the wire models of `contract` (`to_wire`), which the OpenAPI
+document and the integration's parser are made from too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from . import contract
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +52,13 @@ class Box:
             min(height, max(0, round(self.y2 * fy))),
         )
 
+    def to_wire(self) -> contract.Box:
+        """Return the box as the API sends it."""
+        return contract.Box(self.x1, self.y1, self.x2, self.y2)
+
     def as_dict(self) -> dict[str, int]:
         """JSON form."""
-        return {"x1": self.x1, "y1": self.y1, "x2": self.x2, "y2": self.y2}
+        return self.to_wire().to_json()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,24 +91,29 @@ class PlateRead:
     at_edge: bool = False
     incomplete: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form (without the crop, which the HTTP layer encodes on request)."""
-        return {
-            "text": self.text,
-            "normalized": self.normalized,
-            "confidence": round(self.confidence, 4),
-            "char_confidences": [round(c, 4) for c in self.char_confidences],
-            "detection_confidence": round(self.detection_confidence, 4),
-            "box": self.box.as_dict(),
-            "format": self.format,
-            "region": self.region,
-            "alternatives": [
-                [{"char": char, "p": round(p, 4)} for char, p in options]
+    def to_wire(self, *, crop: bool = False) -> contract.PlateRead:
+        """Return the plate as the API sends it (numbers rounded; the crop only when asked)."""
+        return contract.PlateRead(
+            text=self.text,
+            normalized=self.normalized,
+            confidence=round(self.confidence, 4),
+            char_confidences=tuple(round(c, 4) for c in self.char_confidences),
+            detection_confidence=round(self.detection_confidence, 4),
+            box=self.box.to_wire(),
+            format=self.format,
+            region=self.region,
+            alternatives=tuple(
+                tuple(contract.CharAlternative(char, round(p, 4)) for char, p in options)
                 for options in self.alternatives
-            ],
-            "at_edge": self.at_edge,
-            "incomplete": self.incomplete,
-        }
+            ),
+            at_edge=self.at_edge,
+            incomplete=self.incomplete,
+            crop=self.crop_jpeg if crop else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (without the crop, which the HTTP layer adds on request)."""
+        return self.to_wire().to_json()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,23 +157,26 @@ class RecognitionResult:
         )
         return replace(self, plates=plates, width=width, height=height)
 
+    def to_wire(self, models: Mapping[str, str], *, crops: bool = False) -> contract.Recognition:
+        """Return the body of `POST /v1/recognize`; `models` names each stage's model."""
+        return contract.Recognition(
+            plates=tuple(plate.to_wire(crop=crops) for plate in self.plates),
+            image=contract.ImageSize(self.width, self.height),
+            timings_ms=self.timings.as_dict(),
+            models=models,
+        )
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON form (the body of `POST /v1/recognize` without crops)."""
-        return {
-            "plates": [p.as_dict() for p in self.plates],
-            "image": {"width": self.width, "height": self.height},
-            "timings_ms": self.timings.as_dict(),
-        }
+        """JSON form: the body of `POST /v1/recognize` without crops and model names."""
+        body = self.to_wire({}).to_json()
+        del body["models"]
+        return body
 
 
 @dataclass(frozen=True, slots=True)
-class ModelInfo:
+class ModelInfo(contract.ModelInfo):
     """Which model a stage uses and where it came from (`hub`, `file` or `embedded`)."""
-
-    name: str
-    source: str
-    path: str
 
     def as_dict(self) -> dict[str, str]:
         """JSON form."""
-        return {"name": self.name, "source": self.source, "path": self.path}
+        return self.to_json()

@@ -179,27 +179,22 @@ def option_validator(element: str) -> Any:
     match = RE_SCHEMA_ELEMENT.match(element)
     assert match, element
     kind = element.rstrip("?").split("(", 1)[0]
-    if kind == "bool":
-        return vol.Boolean()
     if kind == "int":
-        low, high = match.group("i_min"), match.group("i_max")
-        return vol.All(
-            vol.Coerce(int),
-            vol.Range(min=int(low) if low else None, max=int(high) if high else None),
-        )
+        return _number_validator(int, match.group("i_min"), match.group("i_max"))
     if kind == "float":
-        low, high = match.group("f_min"), match.group("f_max")
-        return vol.All(
-            vol.Coerce(float),
-            vol.Range(min=float(low) if low else None, max=float(high) if high else None),
-        )
+        return _number_validator(float, match.group("f_min"), match.group("f_max"))
     if kind == "list":
         return vol.In(match.group("list").split("|"))
-    if kind == "url":
-        return vol.Url()
-    if kind == "port":
-        return network_port
-    return vol.All(str, vol.Length(min=1))
+    plain: dict[str, Any] = {"bool": vol.Boolean(), "url": vol.Url(), "port": network_port}
+    return plain.get(kind, vol.All(str, vol.Length(min=1)))
+
+
+def _number_validator(kind: type[float], low: str | None, high: str | None) -> Any:
+    """Return the check of an `int(min,max)` or `float(min,max)` option (either end open)."""
+    return vol.All(
+        vol.Coerce(kind),
+        vol.Range(min=kind(low) if low else None, max=kind(high) if high else None),
+    )
 
 
 # supervisor/store/validate.py: the add-on repository's repository.yaml

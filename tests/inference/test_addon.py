@@ -209,6 +209,39 @@ def test_image_pins_match_the_tested_environment() -> None:
         assert constraints.get(name) == version, f"{name}=={version} vs constraints.txt"
 
 
+def test_image_does_not_install_the_development_tools() -> None:
+    """The tools (`bench`, `load`: anpr-inference-tools) stay out of the add-on image."""
+    tools_dir = REPO / "inference_tools"
+    tools = tomllib.loads((tools_dir / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    tools_name = canonicalize_name(tools["name"])
+    commands = tools["entry-points"]["anpr_inference.commands"]
+    assert set(commands) >= {"bench", "load"}
+    packages = {target.split(":")[0].split(".")[0] for target in commands.values()}
+    assert packages == {"anpr_inference_tools"}
+    # The build context is the add-on folder alone, and the tools are neither in it...
+    assert not tools_dir.resolve().is_relative_to(ADDON.resolve())
+    for package in packages:
+        assert not list(ADDON.rglob(package)), package
+    for module in ("bench.py", "load.py", "placement.py"):
+        assert not (ADDON / "anpr_inference" / module).exists(), module
+    for source in (ADDON / "anpr_inference").rglob("*.py"):
+        assert "anpr_inference_tools" not in source.read_text(encoding="utf-8"), source
+    # ...nor installed: the Dockerfile installs the pinned dependencies, the embedded models and
+    # the service itself (this folder's pyproject), and none of those requires the tools.
+    dockerfile = (ADDON / "Dockerfile").read_text(encoding="utf-8")
+    installs = {line.strip() for line in re.findall(r"pip install ([^\\&\n]+)", dockerfile)}
+    assert installs == {
+        "--only-binary=:all: -r image-requirements.txt",
+        "--no-deps --ignore-requires-python rapidocr_onnxruntime==1.4.4",
+        "--no-deps .",
+    }
+    service = tomllib.loads((ADDON / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert canonicalize_name(service["name"]) == "anpr-inference"
+    assert tools_name not in _pins(ADDON / "image-requirements.txt")
+    assert tools_name not in _runtime_closure()
+    assert "inference_tools" not in dockerfile
+
+
 def test_s6_service_layout() -> None:
     service = S6 / "anpr-inference"
     assert (service / "type").read_text(encoding="utf-8").strip() == "longrun"

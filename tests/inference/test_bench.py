@@ -12,23 +12,25 @@ import cv2
 import numpy as np
 import pytest
 
-from anpr_inference import bench, placement
-from anpr_inference.bench import (
-    BenchSettings,
+from anpr_inference.config import ServiceConfig
+from anpr_inference.results import Box, ModelInfo, PlateRead, RecognitionResult, Timings
+from anpr_inference_tools import bench, placement
+from anpr_inference_tools.benchrun import BenchSettings
+from anpr_inference_tools.datasets import (
     Dataset,
     DatasetError,
-    ImageScore,
     LabelledPlate,
-    Prediction,
-    align,
     load_dataset,
     parse_labels,
+)
+from anpr_inference_tools.scoring import (
+    ImageScore,
+    Prediction,
+    align,
     percentile,
     score_image,
     summarize,
 )
-from anpr_inference.config import ServiceConfig
-from anpr_inference.results import Box, ModelInfo, PlateRead, RecognitionResult, Timings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import EntryPoint
 import json
 import subprocess
 import sys
@@ -170,3 +171,37 @@ def test_console_script_runs(models_dir: Path, dataset_dir: Path, tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert f"{photo}: YG9X2G (" in done.stdout
+
+
+def test_tools_offer_their_commands() -> None:
+    """Where anpr-inference-tools is installed (here), `bench` and `load` are its commands."""
+    from anpr_inference_tools import bench, load
+
+    parser = cli.make_parser()
+    assert parser.parse_args(["bench", "some/folder"]).func is bench.run
+    assert parser.parse_args(["load", "some/folder"]).func is load.run
+
+
+@pytest.mark.parametrize("command", cli.TOOL_COMMANDS)
+def test_tool_commands_without_the_tools_say_how_to_install_them(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without anpr-inference-tools (as in the add-on image) a tool command says one thing."""
+    monkeypatch.setattr(cli, "_tool_entry_points", dict)
+    for argv in ([], ["some/folder", "--json"], ["--cameras", "2", "some/folder"], ["-h"]):
+        assert cli.main([command, *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert f"'{command}' is a development tool of anpr-inference-tools" in err
+        assert "pip install ./inference_tools" in err
+
+
+def test_a_broken_tools_install_says_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = EntryPoint("bench", "anpr_inference_tools.gone:add_parser", cli.TOOLS_GROUP)
+    monkeypatch.setattr(cli, "_tool_entry_points", lambda: {"bench": broken})
+    assert cli.main(["bench", "some/folder"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 'bench' is a development tool of anpr-inference-tools, ")
+    assert "which cannot be loaded (No module named 'anpr_inference_tools.gone')" in err

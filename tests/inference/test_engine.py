@@ -13,7 +13,6 @@ from fast_alpr import ALPR
 import numpy as np
 import pytest
 
-from anpr_inference.bench import parse_labels
 from anpr_inference.config import ServiceConfig
 from anpr_inference.detectors import ProposalSettings, TextPlateProposer
 from anpr_inference.engine import (
@@ -27,6 +26,7 @@ from anpr_inference.formats import match_format, reading_rules
 from anpr_inference.imaging import decode_image
 from anpr_inference.models import embedded_model_dir
 from anpr_inference.ocr import BatchOCR, OcrRead, PlateOCR, TextLineOCR
+from anpr_inference_tools.datasets import parse_labels
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

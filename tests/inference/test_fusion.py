@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 import logging
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +118,7 @@ def test_proposer_loads_the_fused_detector(
 def test_proposer_falls_back_to_the_original_file(
     detector_path: Path,
     dataset_dir: Path,
+    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -127,9 +129,12 @@ def test_proposer_falls_back_to_the_original_file(
     def fail(path: Path) -> FusedModel:
         raise FusionError(f"simulated failure for {path.name}")
 
+    # A copy without a stored rewrite beside it, so that the proposer has to fuse it.
+    unfused = tmp_path / EMBEDDED_DETECTOR_FILE
+    shutil.copyfile(detector_path, unfused)
     monkeypatch.setattr(fusion, "fuse_model", fail)
     with caplog.at_level(logging.WARNING, logger="anpr_inference.fusion"):
-        original = TextPlateProposer(detector_path, threads=1).predict(frame)
+        original = TextPlateProposer(unfused, threads=1).predict(frame)
     assert caplog.record_tuples == [
         (
             "anpr_inference.fusion",

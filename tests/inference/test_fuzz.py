@@ -40,8 +40,8 @@ from anpr_inference.imaging import (
     ImageTooLargeError,
     decode_image,
 )
-from anpr_inference.load import read_proc_status
 from anpr_inference.server import create_app
+from anpr_inference_tools.loaddrive import read_proc_status
 
 from .test_imaging import encode, png_header_only
 from .test_server import INSTANCE_ID, FakeEngine

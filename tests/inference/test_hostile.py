@@ -29,7 +29,9 @@ import aiohttp
 from PIL import Image
 import pytest
 
-from anpr_inference.load import SlowTally, read_proc_status, start_service, stop_service, trickle
+from anpr_inference_tools.loaddrive import read_proc_status, trickle
+from anpr_inference_tools.loadreport import SlowTally
+from anpr_inference_tools.loadservice import start_service, stop_service
 
 from .test_overload import real_config
 
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
     from yarl import URL
 
-    from anpr_inference.load import _Service
+    from anpr_inference_tools.loadservice import _Service
 
 SLOW_CLIENTS = 20
 ANSWER_BOUND = 120.0

@@ -22,19 +22,17 @@ from yarl import URL
 
 from anpr_inference.cli import main, make_parser
 from anpr_inference.config import ServiceConfig
-from anpr_inference.load import (
+from anpr_inference.server import create_app
+from anpr_inference_tools.loaddrive import (
     LoadError,
-    LoadSettings,
-    MemoryReport,
     Photo,
     drive,
     load_photos,
     read_proc_status,
-    report_text,
     rss_probe,
-    service_environment,
 )
-from anpr_inference.server import create_app
+from anpr_inference_tools.loadreport import LoadSettings, MemoryReport, report_text
+from anpr_inference_tools.loadservice import service_environment
 
 from .test_server import API_KEY, INSTANCE_ID, FakeEngine
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from anpr_inference import models
+from anpr_inference import model_download, models
 from anpr_inference.cli import main
 from anpr_inference.config import DEFAULT_HUB_DETECTOR, DEFAULT_HUB_OCR, ServiceConfig
 from anpr_inference.models import (
@@ -201,7 +201,7 @@ def hub_server(
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record retry pauses instead of waiting."""
     recorded: list[float] = []
-    monkeypatch.setattr(models, "_sleep", recorded.append)
+    monkeypatch.setattr(model_download, "_sleep", recorded.append)
     return recorded
 
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from anpr_inference.bench import parse_labels
 from anpr_inference.imaging import decode_image
 from anpr_inference.ocr import FusedOCR, PlateOCR, decode_rows
+from anpr_inference_tools.datasets import parse_labels
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -106,22 +106,9 @@ def validate(
         if not any(_is_type(value, kind) for kind in kinds):
             return [*errors, f"{at}: {value!r} is not of type {kinds}"]
     if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        errors += [
-            f"{at}: missing {key!r}" for key in schema.get("required", []) if key not in value
-        ]
-        for key, item in value.items():
-            if key in properties:
-                errors += validate(item, properties[key], document, f"{at}.{key}")
-            elif schema.get("additionalProperties") is False:
-                errors.append(f"{at}: unexpected {key!r}")
+        errors += _validate_object(value, schema, document, at)
     if isinstance(value, list):
-        for index, item in enumerate(value if "items" in schema else []):
-            errors += validate(item, schema["items"], document, f"{at}[{index}]")
-        if len(value) < schema.get("minItems", 0):
-            errors.append(f"{at}: fewer than {schema['minItems']} items")
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errors.append(f"{at}: more than {schema['maxItems']} items")
+        errors += _validate_array(value, schema, document, at)
     if _is_type(value, "number"):
         if "minimum" in schema and value < schema["minimum"]:
             errors.append(f"{at}: {value} < {schema['minimum']}")
@@ -129,6 +116,34 @@ def validate(
             errors.append(f"{at}: {value} > {schema['maximum']}")
     if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
         errors.append(f"{at}: {value!r} does not match {schema['pattern']}")
+    return errors
+
+
+def _validate_object(
+    value: dict[str, Any], schema: dict[str, Any], document: dict[str, Any], at: str
+) -> list[str]:
+    """Check an object's required, known and unexpected properties."""
+    properties = schema.get("properties", {})
+    errors = [f"{at}: missing {key!r}" for key in schema.get("required", []) if key not in value]
+    for key, item in value.items():
+        if key in properties:
+            errors += validate(item, properties[key], document, f"{at}.{key}")
+        elif schema.get("additionalProperties") is False:
+            errors.append(f"{at}: unexpected {key!r}")
+    return errors
+
+
+def _validate_array(
+    value: list[Any], schema: dict[str, Any], document: dict[str, Any], at: str
+) -> list[str]:
+    """Check an array's items and its length."""
+    errors: list[str] = []
+    for index, item in enumerate(value if "items" in schema else []):
+        errors += validate(item, schema["items"], document, f"{at}[{index}]")
+    if len(value) < schema.get("minItems", 0):
+        errors.append(f"{at}: fewer than {schema['minItems']} items")
+    if "maxItems" in schema and len(value) > schema["maxItems"]:
+        errors.append(f"{at}: more than {schema['maxItems']} items")
     return errors
 
 

@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from anpr_inference.config import ServiceConfig
-from anpr_inference.load import start_service, stop_service
+from anpr_inference_tools.loadservice import start_service, stop_service
 
 from .test_server import _refuses_connections, _start_service
 

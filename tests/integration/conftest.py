@@ -14,6 +14,7 @@ from unittest.mock import PropertyMock, patch
 from homeassistant.const import CONF_API_KEY, CONF_URL
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 
 from custom_components.anpr import scanner as scanner_module
 from custom_components.anpr.const import (
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator
 
     from homeassistant.core import HomeAssistant, ServiceCall
+    from syrupy.assertion import SnapshotAssertion
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = (REPO / ".." / "shared").resolve()
@@ -170,3 +172,14 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         return_value=True,
     ):
         yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's extension, as core's `tests/conftest.py` sets it.
+
+    The harness declares the same fixture in its plugin, but syrupy's plugin registers after it
+    and wins; a conftest fixture comes before both. The extension writes registry entries and
+    states as dicts with random ids and timestamps as ANY, into `snapshots/`.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

@@ -1,6 +1,8 @@
 """A fake anpr inference service: a real aiohttp server on 127.0.0.1 speaking API v1.
 
-It answers exactly like the contract in `notes/api.md` says, with knobs to make it misbehave
+Its answers are built from the wire models of the API contract (`custom_components/anpr/
+contract.py`, the integration's copy of `inference_addon/anpr_inference/contract.py`), the
+ones the service answers with and the client parses with, with knobs to make it misbehave
 (wrong key, queued error answers, junk JSON, slow answers, being down with 500s, or really gone:
 `stop()` and `start()` again on the same port, also right after a given answer), and records
 what it was sent so tests can check the integration's requests.
@@ -9,12 +11,27 @@ what it was sent so tests can check the integration's requests.
 from __future__ import annotations
 
 import asyncio
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from custom_components.anpr.contract import (
+    HEALTH_PATH,
+    OPENAPI_PATH,
+    RECOGNIZE_PATH,
+    SERVICE_NAME,
+    Box,
+    CharAlternative,
+    Health,
+    ImageSize,
+    ModelInfo,
+    PlateRead,
+    Queue,
+    Recognition,
+    error_body,
+)
 
 INSTANCE_ID = "0123456789abcdef0123456789abcdef"
 API_KEY = "secret-key-123"
@@ -39,26 +56,24 @@ def plate_json(
     and `incomplete` are left out unless given, as a service before 0.3.0 answers;
     `alternatives_of` builds plain alternatives for a text.
     """
-    plate: dict[str, Any] = {
-        "text": text,
-        "normalized": text,
-        "confidence": confidence,
-        "char_confidences": char_confidences
-        if char_confidences is not None
-        else [confidence] * len(text),
-        "detection_confidence": 0.9,
-        "box": dict(zip(("x1", "y1", "x2", "y2"), box, strict=True)),
-        "format": None,
-        "region": None,
-    }
-    if crop is not None:
-        plate["crop"] = base64.b64encode(crop).decode()
-    if alternatives is not None:
-        plate["alternatives"] = [
-            [{"char": char, "p": p} for char, p in options] for options in alternatives
-        ]
-    flags = {"at_edge": at_edge, "incomplete": incomplete}
-    return plate | {key: flag for key, flag in flags.items() if flag is not None}
+    plate = PlateRead(
+        text=text,
+        normalized=text,
+        confidence=confidence,
+        char_confidences=tuple(
+            char_confidences if char_confidences is not None else [confidence] * len(text)
+        ),
+        detection_confidence=0.9,
+        box=Box(*box),
+        alternatives=tuple(
+            tuple(CharAlternative(char, p) for char, p in options) for options in alternatives or ()
+        ),
+        at_edge=at_edge,
+        incomplete=incomplete,
+        crop=crop,
+    ).to_json()
+    given = {"alternatives": alternatives, "at_edge": at_edge, "incomplete": incomplete}
+    return {key: value for key, value in plate.items() if given.get(key, True) is not None}
 
 
 def alternatives_of(
@@ -70,35 +85,36 @@ def alternatives_of(
 
 
 def recognition_json(*plates: dict[str, Any], total_ms: float = 56.0) -> dict[str, Any]:
-    """Build a whole `/v1/recognize` answer."""
-    return {
-        "plates": list(plates),
-        "image": {"width": 1280, "height": 720},
-        "timings_ms": {"decode": 3.1, "detect": 40.2, "ocr": 12.0, "total": total_ms},
-        "models": {"detector": "fake-detector", "ocr": "fake-ocr"},
-    }
+    """Build a whole `/v1/recognize` answer (the plates as `plate_json` built them)."""
+    body = Recognition(
+        plates=(),
+        image=ImageSize(1280, 720),
+        timings_ms={"decode": 3.1, "detect": 40.2, "ocr": 12.0, "total": total_ms},
+        models={"detector": "fake-detector", "ocr": "fake-ocr"},
+    ).to_json()
+    return body | {"plates": list(plates)}
 
 
 def health_json(*, auth_required: bool = True, version: str = "0.1.0") -> dict[str, Any]:
     """Build a `/v1/health` answer."""
-    return {
-        "service": "anpr-inference",
-        "status": "ok",
-        "version": version,
-        "instance_id": INSTANCE_ID,
-        "models": {
-            "detector": {"name": "fake-detector", "source": "embedded", "path": "/x/det.onnx"},
-            "ocr": {"name": "fake-ocr", "source": "file", "path": "/x/ocr.onnx"},
+    return Health(
+        service=SERVICE_NAME,
+        status="ok",
+        version=version,
+        instance_id=INSTANCE_ID,
+        models={
+            "detector": ModelInfo("fake-detector", "embedded", "/x/det.onnx"),
+            "ocr": ModelInfo("fake-ocr", "file", "/x/ocr.onnx"),
         },
-        "workers": 1,
-        "queue": {"pending": 0, "max": 8},
-        "auth_required": auth_required,
-    }
+        workers=1,
+        queue=Queue(pending=0, max=8),
+        auth_required=auth_required,
+    ).to_json()
 
 
 def error_json(code: str, message: str) -> dict[str, Any]:
     """Build the service's error body."""
-    return {"error": {"code": code, "message": message}}
+    return error_body(code, message)
 
 
 @dataclass
@@ -143,9 +159,9 @@ class FakeAnprService:
 
     def _app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/v1/health", self._health)
-        app.router.add_get("/v1/openapi.json", self._openapi)
-        app.router.add_post("/v1/recognize", self._recognize)
+        app.router.add_get(HEALTH_PATH, self._health)
+        app.router.add_get(OPENAPI_PATH, self._openapi)
+        app.router.add_post(RECOGNIZE_PATH, self._recognize)
         return app
 
     @property
@@ -162,7 +178,7 @@ class FakeAnprService:
     @property
     def recognize_requests(self) -> list[Request]:
         """The `/v1/recognize` requests received."""
-        return [r for r in self.requests if r.path == "/v1/recognize"]
+        return [r for r in self.requests if r.path == RECOGNIZE_PATH]
 
     async def start(self) -> None:
         """Listen on 127.0.0.1: on a free port, then on the same one again after `stop()`."""

@@ -55,15 +55,6 @@ async def motion(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-@pytest.mark.usefixtures("loaded_entry")
-async def test_entities_before_any_scan(hass: HomeAssistant) -> None:
-    assert hass.states.get(LAST_PLATE).state == STATE_UNKNOWN
-    assert hass.states.get(LAST_SCAN).state == STATE_UNKNOWN
-    assert hass.states.get(EVENT).state == STATE_UNKNOWN
-    assert hass.states.get(UNKNOWN_PRESENT).state == STATE_OFF
-    assert hass.states.get(CONNECTIVITY).state == STATE_ON
-
-
 async def test_words_a_user_sees(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     # Occupancy reads Detected / Clear; presence read "Away" ("was detected away").
     for category in Category:

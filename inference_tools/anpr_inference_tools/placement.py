@@ -20,12 +20,16 @@ from typing import TYPE_CHECKING, Any, Final
 import cv2
 import numpy as np
 
+from .scoring import Prediction, score_image
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
-    from .bench import Dataset, Decoder
-    from .engine import Image, Recognizer
+    from anpr_inference.engine import Image, Recognizer
+
+    from .benchrun import Decoder
+    from .datasets import Dataset
 
 WIDTHS: Final = (20, 30, 40, 60, 80, 120)
 """Plate widths in pixels, in the snapshot the service receives."""
@@ -148,8 +152,6 @@ def run_placement(
     advance: Callable[[], object] = lambda: None,
 ) -> PlacementResult:
     """Recognise every single-plate photo at every width and condition; count the right reads."""
-    from .bench import Prediction, score_image  # noqa: PLC0415 - bench imports this module
-
     result = PlacementResult(
         tuple(widths), {name: {w: Cell() for w in widths} for name in CONDITIONS}
     )
