@@ -14,6 +14,7 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
+from custom_components.anpr import logbook
 from custom_components.anpr.const import (
     CONF_CONFIDENCE_ATTRIBUTE,
     CONF_GATE,
@@ -344,3 +345,18 @@ async def test_diagnostics_show_sources_without_plates(
     assert source["settings"]["kind"] == "action"
     assert source["last_detection"]["plate"] == "**REDACTED**"
     assert "AYO9034" not in str(result)
+
+
+async def test_logbook_describes_a_sources_read(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A Frigate or action source's id is no entity: the logbook entry names none."""
+    describers: dict[str, Any] = {}
+    logbook.async_describe_events(
+        hass, lambda _domain, event, describe: describers.__setitem__(event, describe)
+    )
+    events = async_capture_events(hass, EVENT_PLATE_DETECTED)
+    await report(hass, "Gate camera", "AYO9034")
+    entry = describers[EVENT_PLATE_DETECTED](events[0])
+    assert "entity_id" not in entry
+    assert entry["message"].startswith("read plate AYO9034 (unknown vehicle) at action:gate_camera")
