@@ -8,6 +8,7 @@ the entry's history (`history.py`), and a camera's gate opens only through `gate
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
@@ -144,14 +145,9 @@ async def _async_start(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
+    start_task = partial(entry.async_create_background_task, hass)
     entry.async_on_unload(
-        async_start_sources(
-            hass,
-            entry.entry_id,
-            data.sources,
-            history,
-            lambda target, name: entry.async_create_background_task(hass, target, name=name),
-        )
+        async_start_sources(hass, entry.entry_id, data.sources, history, start_task)
     )
     for watcher in watchers.values():
         entry.async_on_unload(watcher.async_add_visit_listener(history.async_record))
