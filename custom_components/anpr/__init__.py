@@ -8,6 +8,7 @@ the entry's history (`history.py`), and a camera's gate opens only through `gate
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
@@ -38,6 +39,8 @@ from .registry import async_get_registry, async_remove_registry
 from .runtime import AnprConfigEntry, AnprData
 from .services import async_setup_services
 from .settings import EntrySettings
+from .sources.report import async_setup_report_action
+from .sources.setup import async_build_sources, async_start_sources
 from .views import VisitPictureView
 from .watcher import CameraWatcher, WatcherDeps
 from .websocket import async_setup_websocket
@@ -49,6 +52,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from homeassistant.helpers.typing import ConfigType
+
+    from .sources.gate import SourceGate
 
 __all__ = ["AnprConfigEntry", "AnprData"]
 
@@ -69,6 +74,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_websocket(hass)
     hass.http.register_view(VisitPictureView())
     await async_setup_frontend(hass)
+    async_setup_report_action(hass)
     return True
 
 
@@ -115,6 +121,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         entity_id: CameraWatcher(hass, camera, watcher_deps)
         for entity_id, camera in settings.cameras.items()
     }
+    gates: dict[str, GateController | SourceGate] = {
+        entity_id: GateController(hass, watcher, gate_deps)
+        for entity_id, watcher in watchers.items()
+    }
+    sources, source_gates = async_build_sources(hass, entry.entry_id, settings.sources, gate_deps)
     entry.runtime_data = AnprData(
         client=client,
         coordinator=coordinator,
@@ -122,10 +133,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnprConfigEntry) -> bool
         registry=registry,
         history=history,
         watchers=watchers,
-        gates={
-            entity_id: GateController(hass, watcher, gate_deps)
-            for entity_id, watcher in watchers.items()
-        },
+        gates={**gates, **source_gates},
+        sources=sources,
     )
     await _async_start(hass, entry)
     return True
@@ -152,6 +161,10 @@ async def _async_start(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
     _async_registry_changed()
     entry.async_on_unload(registry.async_add_listener(_async_registry_changed))
 
+    start_task = partial(entry.async_create_background_task, hass)
+    entry.async_on_unload(
+        async_start_sources(hass, entry.entry_id, data.sources, history, start_task)
+    )
     for watcher in watchers.values():
         entry.async_on_unload(watcher.async_add_visit_listener(history.async_record))
         watcher.async_start()
@@ -212,8 +225,9 @@ def _async_update_devices(hass: HomeAssistant, entry: AnprConfigEntry) -> None:
         config_entry_id=entry.entry_id,
         **service_device_info(entry, entry.runtime_data.coordinator.data.version),
     )
+    data = entry.runtime_data
     keep = {(DOMAIN, service_identifier(entry))} | {
-        watcher.device_identifier for watcher in entry.runtime_data.watchers.values()
+        watcher.device_identifier for watcher in data.all_sources()
     }
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & keep:

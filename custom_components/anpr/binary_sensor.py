@@ -62,7 +62,7 @@ async def async_setup_entry(
     entities: list[BinarySensorEntity] = [AnprConnectivitySensor(coordinator, CONNECTIVITY)]
     entities.extend(
         AnprPresenceSensor(coordinator, watcher, description)
-        for watcher in entry.runtime_data.watchers.values()
+        for watcher in entry.runtime_data.all_sources()
         for description in PRESENCE_SENSORS
     )
     async_add_entities(entities)

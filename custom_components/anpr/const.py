@@ -41,6 +41,21 @@ CONF_RETENTION_BLOCKED: Final = "retention_blocked"
 CONF_DASHBOARD_CARD: Final = "dashboard_card"
 """Whether the integration loads its dashboard card on every dashboard (`frontend.py`)."""
 
+# Plate sources other than watched cameras (`sources/`), under `options["sources"]`.
+CONF_SOURCES: Final = "sources"
+CONF_SOURCE: Final = "source"
+CONF_SOURCE_KIND: Final = "kind"
+CONF_SOURCE_ENTITY: Final = "entity"
+CONF_PLATE_ATTRIBUTE: Final = "plate_attribute"
+CONF_CONFIDENCE_ATTRIBUTE: Final = "confidence_attribute"
+CONF_FRIGATE_CAMERA: Final = "frigate_camera"
+CONF_FRIGATE_URL: Final = "frigate_url"
+CONF_TOPIC_PREFIX: Final = "topic_prefix"
+CONF_SOURCE_NAME: Final = "source_name"
+CONF_OPEN_GATE: Final = "open_gate"
+DEFAULT_TOPIC_PREFIX: Final = "frigate"
+"""Frigate's default MQTT topic prefix (its `mqtt.topic_prefix`)."""
+
 REGION_NONE: Final = "none"
 """Selector value for "no region hint" (stored as a missing option)."""
 
@@ -75,6 +90,7 @@ SERVICE_ADD_VISITOR_PASS: Final = "add_visitor_pass"  # noqa: S105 - a pass, no 
 SERVICE_LIST_PLATES: Final = "list_plates"
 SERVICE_OPEN_GATE: Final = "open_gate"
 SERVICE_EXPORT_HISTORY: Final = "export_history"
+SERVICE_REPORT_PLATE: Final = "report_plate"
 
 HOUSEKEEPING_INTERVAL: Final = timedelta(hours=1)
 """How often expired visitor passes and history beyond its retention are purged."""
@@ -107,6 +123,8 @@ ATTR_DURATION: Final = "duration"
 ATTR_MAX_ENTRIES: Final = "max_entries"
 ATTR_FORMAT: Final = "format"
 ATTR_PATH: Final = "path"
+ATTR_SOURCE: Final = "source"
+ATTR_IMAGE: Final = "image"
 
 
 class Category(StrEnum):

@@ -13,16 +13,26 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 
-from .const import REGISTERED_CATEGORIES
+from .const import CONF_FRIGATE_URL, REGISTERED_CATEGORIES
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .detection import Detection
     from .runtime import AnprConfigEntry
+    from .sources.runtime import SourceRuntime
     from .watcher import CameraWatcher
 
-TO_REDACT = {CONF_API_KEY, "plate", "owner", "matched_plate", "reason", "decision", "plates"}
+TO_REDACT = {
+    CONF_API_KEY,
+    "plate",
+    "owner",
+    "matched_plate",
+    "reason",
+    "decision",
+    "plates",
+    CONF_FRIGATE_URL,
+}
 
 
 def _detection(detection: Detection | None) -> dict[str, Any] | None:
@@ -65,6 +75,15 @@ def _watcher(watcher: CameraWatcher) -> dict[str, Any]:
     }
 
 
+def _source(source: SourceRuntime) -> dict[str, Any]:
+    return {
+        "settings": asdict(source.settings),
+        "present": {category.value: on for category, on in source.present.items()},
+        "active_visits": source.active_visits,
+        "last_detection": _detection(source.last_detection),
+    }
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: AnprConfigEntry
 ) -> dict[str, Any]:
@@ -100,6 +119,11 @@ async def async_get_config_entry_diagnostics(
                 for category in REGISTERED_CATEGORIES
             },
             "history": {"visits": len(data.history.visits)},
-        },
+        }
+        | (
+            {"sources": {key: _source(source) for key, source in data.sources.items()}}
+            if data.sources
+            else {}
+        ),
         TO_REDACT,
     )

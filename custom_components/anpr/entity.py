@@ -19,12 +19,14 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .compat import via_device
 from .const import CONF_ADDON_SLUG, DOMAIN
 from .coordinator import AnprHealthCoordinator
+from .sources.runtime import SourceRuntime
+from .sources.settings import SourceKind
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity import EntityDescription
 
     from .runtime import AnprConfigEntry
-    from .watcher import CameraWatcher
+    from .source_view import PlateSourceView
 
 
 def service_device_info(entry: AnprConfigEntry, sw_version: str | None) -> DeviceInfo:
@@ -60,6 +62,13 @@ def camera_name(hass: HomeAssistant, entity_id: str) -> str:
     return entity_id
 
 
+def source_name(hass: HomeAssistant, watcher: PlateSourceView) -> str:
+    """Return the name of a camera's or plate source's device."""
+    if isinstance(watcher, SourceRuntime) and watcher.settings.kind is not SourceKind.ENTITY:
+        return watcher.settings.title
+    return camera_name(hass, watcher.entity_id)
+
+
 class AnprEntity(CoordinatorEntity[AnprHealthCoordinator]):
     """An entity of the anpr integration."""
 
@@ -88,7 +97,7 @@ class AnprCameraEntity(AnprEntity):
     def __init__(
         self,
         coordinator: AnprHealthCoordinator,
-        watcher: CameraWatcher,
+        watcher: PlateSourceView,
         description: EntityDescription,
     ) -> None:
         """Attach to the camera's device."""
@@ -98,11 +107,16 @@ class AnprCameraEntity(AnprEntity):
         self._attr_unique_id = f"{entry.entry_id}_{watcher.entity_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={watcher.device_identifier},
-            name=camera_name(coordinator.hass, watcher.entity_id),
+            name=source_name(coordinator.hass, watcher),
             manufacturer="anpr",
-            model="Watched camera",
+            model="Plate source" if isinstance(watcher, SourceRuntime) else "Watched camera",
             **via_device(coordinator.hass, (DOMAIN, service_identifier(entry)), entry.entry_id),
         )
+
+    @property
+    def available(self) -> bool:
+        """Follow the inference service, which a plate source does not need (text reads)."""
+        return isinstance(self.watcher, SourceRuntime) or super().available
 
     async def async_added_to_hass(self) -> None:
         """Follow the watcher as well as the coordinator."""

@@ -48,7 +48,7 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
         AnprVehicleEvent(coordinator, watcher, VEHICLE)
-        for watcher in entry.runtime_data.watchers.values()
+        for watcher in entry.runtime_data.all_sources()
     )
 
 

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .detection import Detection
     from .history import VisitHistory
     from .registry import PlateRegistry
-    from .watcher import CameraWatcher
+    from .source_view import PlateSourceView
 
 GATE_ACTIONS: Final[dict[str, str]] = {
     "cover": "open_cover",
@@ -97,7 +97,7 @@ class GateDeps:
 class GateController:
     """Opens the gate of one watched camera, after the checks in the module docstring."""
 
-    def __init__(self, hass: HomeAssistant, watcher: CameraWatcher, deps: GateDeps) -> None:
+    def __init__(self, hass: HomeAssistant, watcher: PlateSourceView, deps: GateDeps) -> None:
         """Control the gate configured for `watcher`'s camera."""
         self.hass = hass
         self.watcher = watcher

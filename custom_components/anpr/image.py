@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from .coordinator import AnprHealthCoordinator
     from .runtime import AnprConfigEntry
-    from .watcher import CameraWatcher
+    from .source_view import PlateSourceView
 
 PARALLEL_UPDATES = 0
 
@@ -74,8 +74,7 @@ async def async_setup_entry(
     """Add one plate image per watched camera."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
-        AnprPlateImage(hass, coordinator, watcher)
-        for watcher in entry.runtime_data.watchers.values()
+        AnprPlateImage(hass, coordinator, watcher) for watcher in entry.runtime_data.all_sources()
     )
 
 
@@ -88,7 +87,7 @@ class AnprPlateImage(AnprCameraEntity, ImageEntity, RestoreEntity):
         self,
         hass: HomeAssistant,
         coordinator: AnprHealthCoordinator,
-        watcher: CameraWatcher,
+        watcher: PlateSourceView,
     ) -> None:
         """Start empty: there is no crop before the first read (or the restore)."""
         AnprCameraEntity.__init__(self, coordinator, watcher, LAST_PLATE_IMAGE)

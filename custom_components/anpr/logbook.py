@@ -14,7 +14,7 @@ from homeassistant.components.logbook.const import (
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, callback, valid_entity_id
 
 from .const import (
     ATTR_CAMERA,
@@ -53,11 +53,10 @@ def async_describe_events(
         )
         if reason := data.get(ATTR_REASON):
             message += f": {reason}"
-        return {
-            LOGBOOK_ENTRY_NAME: "ANPR",
-            LOGBOOK_ENTRY_MESSAGE: message,
-            LOGBOOK_ENTRY_ENTITY_ID: camera,
-        }
+        entry = {LOGBOOK_ENTRY_NAME: "ANPR", LOGBOOK_ENTRY_MESSAGE: message}
+        if valid_entity_id(camera):  # a Frigate or action source's id is no entity
+            entry[LOGBOOK_ENTRY_ENTITY_ID] = camera
+        return entry
 
     @callback
     def async_describe_gate_opened(event: Event) -> dict[str, str]:

@@ -7,7 +7,7 @@ diagnostics read `entry.runtime_data`. That keeps the import graph free of loops
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from .history import VisitHistory
     from .registry import PlateRegistry
     from .settings import EntrySettings
+    from .source_view import PlateSourceView
+    from .sources.gate import SourceGate
+    from .sources.runtime import SourceRuntime
     from .watcher import CameraWatcher
 
 
@@ -34,8 +37,14 @@ class AnprData:
     history: VisitHistory
     watchers: dict[str, CameraWatcher]
     """One watcher per watched camera, keyed by camera entity id."""
-    gates: dict[str, GateController]
-    """The gate control of each watched camera, keyed by camera entity id."""
+    gates: dict[str, GateController | SourceGate]
+    """The gate control of each watched camera and plate source, keyed by its id."""
+    sources: dict[str, SourceRuntime] = field(default_factory=dict)
+    """Plate sources other than cameras (`sources/`), keyed by source id."""
+
+    def all_sources(self) -> list[PlateSourceView]:
+        """Return the watched cameras and the other plate sources: each has a device."""
+        return [*self.watchers.values(), *self.sources.values()]
 
 
 type AnprConfigEntry = ConfigEntry[AnprData]

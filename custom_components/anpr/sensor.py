@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.typing import StateType
 
     from .runtime import AnprConfigEntry
-    from .watcher import CameraWatcher
+    from .source_view import PlateSourceView
 
 # Entities only read the watcher's state; nothing is polled.
 PARALLEL_UPDATES = 0
@@ -51,8 +51,8 @@ PARALLEL_UPDATES = 0
 class AnprSensorEntityDescription(SensorEntityDescription):
     """Describes a sensor of a watched camera."""
 
-    value_fn: Callable[[CameraWatcher], StateType | datetime]
-    attributes_fn: Callable[[CameraWatcher], Mapping[str, Any] | None] = lambda _: None
+    value_fn: Callable[[PlateSourceView], StateType | datetime]
+    attributes_fn: Callable[[PlateSourceView], Mapping[str, Any] | None] = lambda _: None
 
 
 LAST_PLATE_KEYS = (
@@ -67,7 +67,7 @@ LAST_PLATE_KEYS = (
 """The attributes of the last plate sensor."""
 
 
-def _last_plate_attributes(watcher: CameraWatcher) -> Mapping[str, Any] | None:
+def _last_plate_attributes(watcher: PlateSourceView) -> Mapping[str, Any] | None:
     if (detection := watcher.last_detection) is None:
         return None
     return detection.as_dict(LAST_PLATE_KEYS)
@@ -108,11 +108,17 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of every watched camera."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
+    entities = [
         AnprCameraSensor(coordinator, watcher, description)
         for watcher in entry.runtime_data.watchers.values()
         for description in SENSORS
+    ]
+    # A plate source has no scans: only its last plate.
+    entities.extend(
+        AnprCameraSensor(coordinator, source, SENSORS[0])
+        for source in entry.runtime_data.sources.values()
     )
+    async_add_entities(entities)
 
 
 @dataclass

@@ -52,6 +52,7 @@ from .const import (
     ATTR_START,
     ATTR_TIME,
     CONF_CAMERAS,
+    CONF_SOURCES,
     DOMAIN,
     REGISTERED_CATEGORIES,
     SERVICE_ADD_PLATE,
@@ -116,7 +117,9 @@ ADD_VISITOR_PASS_SCHEMA = vol.Schema(
 LIST_PLATES_SCHEMA = vol.Schema({vol.Optional(ATTR_CATEGORY): vol.In(_CATEGORIES), **_ENTRY})
 OPEN_GATE_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_CAMERA): cv.entity_domain("camera"),
+        # A watched camera, or a plate source's id (`sources/settings.py`: an entity id,
+        # `frigate:<camera>` or `action:<name>`).
+        vol.Required(ATTR_CAMERA): cv.string,
         vol.Optional(ATTR_PLATE): cv.string,
         vol.Optional(ATTR_FORCE, default=False): cv.boolean,
     }
@@ -160,7 +163,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
 def _entry_watching(hass: HomeAssistant, camera: str) -> AnprConfigEntry:
     """Find the loaded entry that watches `camera`, or explain why there is none."""
     entries: list[AnprConfigEntry] = hass.config_entries.async_entries(DOMAIN)
-    watching = [entry for entry in entries if camera in entry.options.get(CONF_CAMERAS, {})]
+    watching = [
+        entry
+        for entry in entries
+        if camera in entry.options.get(CONF_CAMERAS, {})
+        or camera in entry.options.get(CONF_SOURCES, {})
+    ]
     for entry in watching:
         if entry.state is ConfigEntryState.LOADED:
             return entry

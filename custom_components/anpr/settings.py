@@ -9,7 +9,7 @@ options flow shows the same constants (`HISTORY_DEFAULTS` for the history fields
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
@@ -32,6 +32,7 @@ from .const import (
     CONF_RETENTION_UNKNOWN,
     CONF_RETENTION_VISITOR,
     CONF_SCAN_INTERVAL,
+    CONF_SOURCES,
     CONF_TRIGGERS,
     DEFAULT_BURST_FRAMES,
     DEFAULT_BURST_INTERVAL,
@@ -47,6 +48,7 @@ from .const import (
     DEFAULT_SCAN_INTERVAL,
     Category,
 )
+from .sources.settings import SourceSettings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -144,6 +146,8 @@ class EntrySettings:
     history: HistorySettings = HistorySettings()
     dashboard_card: bool = True
     """Whether the dashboard card is loaded on every dashboard (`frontend.py`)."""
+    sources: Mapping[str, SourceSettings] = field(default_factory=dict)
+    """Plate sources other than watched cameras, keyed by source id (`sources/`)."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> EntrySettings:
@@ -159,6 +163,10 @@ class EntrySettings:
             default_region=options.get(CONF_DEFAULT_REGION) or None,
             history=HistorySettings.from_options(options),
             dashboard_card=bool(options.get(CONF_DASHBOARD_CARD, True)),
+            sources={
+                key: SourceSettings.from_options(key, source)
+                for key, source in options.get(CONF_SOURCES, {}).items()
+            },
         )
 
 

@@ -31,6 +31,7 @@ from custom_components.anpr.const import (
 )
 
 from .fakes import API_KEY, INSTANCE_ID, FakeAnprService
+from .mqtt_broker import mqtt_broker, mqtt_entry  # noqa: F401 - fixtures of the MQTT tests
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator

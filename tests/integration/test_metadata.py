@@ -76,8 +76,18 @@ def test_exceptions_have_messages(strings: dict[str, Any]) -> None:
     assert not missing
 
 
+def flow_source() -> str:
+    """Return the code of the config and options flow (split over several modules)."""
+    modules = [
+        "config_flow.py",
+        "flow_common.py",
+        *sorted(p.name for p in PACKAGE.glob("options_*.py")),
+    ]
+    return "\n".join((PACKAGE / name).read_text(encoding="utf-8") for name in modules)
+
+
 def test_flow_errors_and_aborts_have_texts(strings: dict[str, Any]) -> None:
-    source = (PACKAGE / "config_flow.py").read_text(encoding="utf-8")
+    source = flow_source()
     errors = set(re.findall(r'(?:"base"|CONF_[A-Z_]+): "([a-z_]+)"', source))
     errors |= set(re.findall(r'errors\[[A-Z_]+\] = "([a-z_]+)"', source))
     aborts = set(re.findall(r'reason="([a-z_]+)"', source))
@@ -89,7 +99,7 @@ def test_flow_errors_and_aborts_have_texts(strings: dict[str, Any]) -> None:
 
 
 def test_steps_have_titles(strings: dict[str, Any]) -> None:
-    source = (PACKAGE / "config_flow.py").read_text(encoding="utf-8")
+    source = flow_source()
     steps = set(re.findall(r'step_id="([a-z_]+)"', source))
     described = set(strings["config"]["step"]) | set(strings["options"]["step"])
     assert steps <= described

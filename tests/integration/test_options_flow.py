@@ -78,7 +78,7 @@ async def open_menu(hass: HomeAssistant, entry: MockConfigEntry, choice: str) ->
 async def test_menu_without_cameras(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     hass.config_entries.async_update_entry(entry, options={})
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["menu_options"] == ["add_camera", "add_plate", "settings"]
+    assert result["menu_options"] == ["add_camera", "add_plate", "sources", "settings"]
     hass.config_entries.async_update_entry(entry, options={CONF_CAMERAS: {CAMERA: {}}})
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["menu_options"] == [
@@ -86,6 +86,7 @@ async def test_menu_without_cameras(hass: HomeAssistant, entry: MockConfigEntry)
         "edit_camera",
         "remove_camera",
         "add_plate",
+        "sources",
         "settings",
     ]
 

@@ -101,6 +101,7 @@ async def test_menu_offers_plate_steps_once_there_are_plates(
         "edit_plate",
         "remove_plate",
         "list_plates",
+        "sources",
         "settings",
     ]
 
