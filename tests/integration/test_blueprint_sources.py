@@ -97,6 +97,7 @@ async def test_open_gate_blueprint_opens_for_a_sources_resident(
     assert opened[0].data["forced"] is False
     [push] = push_gateway.to(phones[0])
     assert push["message"] == f"Gate opened for Alice ({PLATE})"
+    assert push["title"] == "Gate camera"  # the source's device: its id names no entity
 
 
 @pytest.mark.usefixtures("anpr_world")
@@ -116,6 +117,7 @@ async def test_unknown_vehicle_blueprint_asks_and_opens_for_a_source(
     await until(lambda: hass.bus.async_listeners().get(ANSWER_EVENT, 0) == 3)
     [question, _] = [Question(push) for phone in phones for push in push_gateway.to(phone)]
     assert question.push["message"] == "Plate ZZ99ZZZ is not in the registry. Let it in?"
+    assert question.push["title"] == "Unknown vehicle at Gate camera"  # the source's device
     assert question.push["data"]["image"] == f"/api/image_proxy/{IMAGE}"
     # "Open gate": a person decides, so the source's permission does not matter here.
     await answer(hass, hass_client_no_auth, phones[0], question.action_ids[0])

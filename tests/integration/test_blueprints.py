@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+import logging
 import shutil
 from typing import TYPE_CHECKING, Any
 
@@ -1129,3 +1130,26 @@ async def test_whole_day_passes_are_reminded_with_their_date(
     assert [call.data["message"] for call in residents] == [
         f"Plumber (XY98ZZZ) is expected: the visitor pass starts on {day.isoformat()}."
     ]
+
+
+@pytest.mark.parametrize("name", [OPEN_GATE, UNKNOWN_VEHICLE, VISITOR_ARRIVED])
+@pytest.mark.usefixtures("anpr_world")
+async def test_a_manual_run_renders_and_sends_nothing(
+    hass: HomeAssistant,
+    phones: list[Phone],
+    push_gateway: PushGateway,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    """Run from the automation editor there is no trigger: every variable still renders."""
+    await add_automation(
+        hass, name, {"vehicle_events": [EVENT], "notify_devices": [phones[0].device_id]}
+    )
+    await hass.services.async_call(
+        "automation", "trigger", {ATTR_ENTITY_ID: AUTOMATION, "skip_condition": False},
+        blocking=True,
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    assert push_gateway.to(phones[0]) == []
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not problems, [r.getMessage() for r in problems]
