@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import json
-import os
 from pathlib import Path
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,19 +23,29 @@ import urllib.parse
 import urllib.request
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = (REPO / ".." / "shared").resolve()
+# The smoke run's helpers start the real service the same way (script/measure_decision_time.py
+# uses them too): one definition of its command line, its wait and a stored config entry.
+sys.path.insert(0, str(REPO / "script"))
+from smoke_latest import (  # noqa: E402
+    API_KEY,
+    OCR,
+    OCR_CONFIG,
+    SHARED,
+    entry,
+    free_port,
+    start_service,
+)
+
+__all__ = ["OCR", "OCR_CONFIG", "free_port", "start_service"]
+"""What the browser test takes from the smoke run's helpers through this module."""
+
 DATASET = SHARED / "datasets" / "openalpr-benchmarks" / "br"
-OCR = SHARED / "models" / "cct_xs_v1_global.onnx"
-OCR_CONFIG = SHARED / "models" / "cct_xs_v1_global_plate_config.yaml"
-API_KEY = "browser-key"
 CAMERA = "camera.driveway"
 USERNAME = "owner"
 PASSWORD = "browser-test-password"
 """The owner's password: a throwaway account of a throwaway instance."""
-SERVICE_TIMEOUT = 180.0
 HASS_TIMEOUT = 600.0
 """The first start installs the frontend package; later starts take seconds."""
-LISTENING = re.compile(r"anpr-inference listening on (http://127\.0\.0\.1:\d+)")
 RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? (\w+) ", re.MULTILINE)
 EXPECTED = (
     "We found a custom integration anpr which has not been tested",
@@ -69,51 +77,6 @@ logger:
 DASHBOARD = {"views": [{"title": "Gate", "path": "gate", "cards": [{"type": "custom:anpr-card"}]}]}
 
 
-def free_port() -> int:
-    """Return a TCP port free on this machine (other Home Assistants may run on 8123)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_service(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the real inference service on 127.0.0.1; return it and its URL."""
-    data_dir.mkdir(parents=True)
-    log_path = data_dir / "service.log"
-    command = [
-        sys.executable, "-m", "anpr_inference", "serve", "--host", "127.0.0.1", "--port", "0",
-        "--detector", "embedded", "--ocr", "file", "--ocr-path", str(OCR),
-        "--ocr-config-path", str(OCR_CONFIG), "--data-dir", str(data_dir),
-        "--model-dir", str(data_dir / "models"), "--api-key", API_KEY,
-        "--no-download", "--no-announce",
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("SUPERVISOR_TOKEN", None)
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603
-    deadline = time.monotonic() + SERVICE_TIMEOUT
-    output = ""
-    while time.monotonic() < deadline:
-        output = log_path.read_text(encoding="utf-8", errors="replace")
-        if match := LISTENING.search(output):
-            return process, match.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"the inference service did not start:\n{output[-3000:]}")
-
-
-def _entry(entry_id: str, domain: str, title: str, **fields: Any) -> dict[str, Any]:
-    """Return a stored config entry of the oldest layout (Home Assistant migrates it)."""
-    return {
-        "entry_id": entry_id, "version": 1, "minor_version": 1, "domain": domain,
-        "title": title, "data": fields.get("data", {}), "options": fields.get("options", {}),
-        "pref_disable_new_entities": False, "pref_disable_polling": False,
-        "source": "user", "unique_id": fields.get("unique_id"), "disabled_by": None,
-    }  # fmt: skip
-
-
 def write_config(config: Path, service_url: str, photo: Path, port: int) -> None:
     """Write the configuration: http on `port`, the camera, the anpr entry, the dashboard."""
     storage = config / ".storage"
@@ -128,11 +91,11 @@ def write_config(config: Path, service_url: str, photo: Path, port: int) -> None
         }
     }  # fmt: skip
     entries = [
-        _entry("01BROWSERCAMERA00000000000", "local_file", "Driveway",
-               options={"name": "Driveway", "file_path": str(photo)}),
-        _entry("01BROWSERANPR0000000000000", "anpr", "ANPR",
-               data={"url": service_url, "api_key": API_KEY},
-               options={"cameras": camera, "request_timeout": 120}, unique_id="browser"),
+        entry("01BROWSERCAMERA00000000000", "local_file", "Driveway", {},
+              {"name": "Driveway", "file_path": str(photo)}, None),
+        entry("01BROWSERANPR0000000000000", "anpr", "ANPR",
+              {"url": service_url, "api_key": API_KEY},
+              {"cameras": camera, "request_timeout": 120}, "browser"),
     ]  # fmt: skip
     _store(storage, "core.config_entries", {"entries": entries})
     _store(storage, "lovelace", {"config": DASHBOARD})
